@@ -1,0 +1,83 @@
+"""The engine factory: SQLite by default, any SQLAlchemy URL otherwise.
+
+SQLite runs in WAL with foreign keys on, a busy timeout and durable commits
+(``synchronous=FULL`` unless told otherwise). Writers take the lock up front with
+``BEGIN IMMEDIATE``, so two writers queue instead of failing half-way through.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+
+DEFAULT_URL = "sqlite:///rectiflow.db"
+_WRITE = "rectiflow_write"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def make_engine(
+    url: str = DEFAULT_URL,
+    *,
+    synchronous: str = "FULL",
+    busy_timeout_ms: int = 30_000,
+    echo: bool = False,
+) -> Engine:
+    """An engine for ``url`` with the project's connection settings applied."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if not url.startswith("sqlite"):
+        return create_engine(url, json_serializer=_dumps, echo=echo, pool_pre_ping=True)
+    if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+        raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+    engine = create_engine(
+        url,
+        json_serializer=_dumps,
+        echo=echo,
+        connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take over transaction control so that writers can BEGIN IMMEDIATE.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A write transaction: committed on success, rolled back on any error."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{_WRITE: True})
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction with a consistent snapshot."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def is_sqlite(engine: Engine | Connection) -> bool:
+    """Whether the database is SQLite (one writer) rather than PostgreSQL."""
+    return engine.dialect.name == "sqlite"

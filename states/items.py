@@ -1,0 +1,111 @@
+"""Finding items and reading what the guards need of them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, func, select
+
+from models.tables import (
+    Accountability,
+    Extension,
+    Item,
+    Measure,
+    Objection,
+    Penalty,
+    Problem,
+    ReviewSignoff,
+    table,
+)
+from states.errors import BadInput, NotFound
+from states.guards import Snapshot
+
+ITEM = table(Item)
+_ID_REF = re.compile(r"^#?(\d+)$")
+
+
+def resolve(conn: Connection, ref: str, kind: str | None = None) -> RowMapping:
+    """The item row named by ``ref``: its intake/task number, or ``#id`` / a bare id."""
+    ref = (ref or "").strip()
+    if not ref:
+        raise BadInput("未给出事项编号", "no item reference given")
+    query = select(ITEM).where(ITEM.c.ref == ref)
+    if kind is not None:
+        query = query.where(ITEM.c.kind == kind)
+    rows = conn.execute(query).mappings().all()
+    if len(rows) > 1:
+        ids = ", ".join(f"#{r['id']}" for r in rows)
+        raise BadInput(
+            f"编号 {ref} 对应多个事项（{ids}），请用 #id 指定",
+            f"reference {ref!r} names several items ({ids}); use #id",
+        )
+    if rows:
+        return rows[0]
+    match = _ID_REF.match(ref)
+    if match:
+        query = select(ITEM).where(ITEM.c.id == int(match.group(1)))
+        if kind is not None:
+            query = query.where(ITEM.c.kind == kind)
+        row = conn.execute(query).mappings().first()
+        if row is not None:
+            return row
+    what = {"case": "案件", "task": "整改任务"}.get(kind or "", "事项")
+    raise NotFound(f"{what} {ref} 不存在", f"no {kind or 'item'} with reference {ref!r}")
+
+
+def item_by_id(conn: Connection, item_id: int) -> RowMapping:
+    """The item row with ``item_id``."""
+    row = conn.execute(select(ITEM).where(ITEM.c.id == item_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"事项 #{item_id} 不存在", f"no item #{item_id}")
+    return row
+
+
+def _rows(conn: Connection, model: Any, item_id: int, order: str = "id") -> list[RowMapping]:
+    t = table(model)
+    query = select(t).where(t.c.item_id == item_id).order_by(t.c[order])
+    return list(conn.execute(query).mappings())
+
+
+def load_snapshot(
+    conn: Connection, item: RowMapping, needs: Iterable[str], payload: Any = None
+) -> Snapshot:
+    """The item and the facts the guards of one event need, and no more."""
+    snap = Snapshot(dict(item))
+    item_id = item["id"]
+    for need in needs:
+        if need == "problems":
+            snap.facts[need] = _rows(conn, Problem, item_id, "seq")
+        elif need == "penalties":
+            snap.facts[need] = _rows(conn, Penalty, item_id)
+        elif need == "measures":
+            snap.facts[need] = _rows(conn, Measure, item_id, "seq")
+        elif need == "accountability":
+            snap.facts[need] = _rows(conn, Accountability, item_id)
+        elif need == "objections":
+            snap.facts[need] = _rows(conn, Objection, item_id)
+        elif need == "extensions":
+            snap.facts[need] = _rows(conn, Extension, item_id)
+        elif need == "signoffs":
+            t = table(ReviewSignoff)
+            q = select(t).where(t.c.item_id == item_id, t.c.cycle == item["review_cycle"])
+            snap.facts[need] = list(conn.execute(q).mappings())
+        elif need == "original":
+            snap.facts[need] = _original_id(conn, payload.original if payload else "")
+        else:
+            raise KeyError(f"no loader for guard fact {need!r}")
+    return snap
+
+
+def _original_id(conn: Connection, ref: str) -> int | None:
+    try:
+        return int(resolve(conn, ref)["id"])
+    except NotFound:
+        return None
+
+
+def count_items(conn: Connection) -> int:
+    """How many items there are."""
+    return int(conn.execute(select(func.count()).select_from(ITEM)).scalar_one())
