@@ -139,6 +139,9 @@ def due_change(
         "due_history": history,
     }
     if isinstance(new, Due):
-        values |= {"basis_date": new.basis_date, "length_days": new.length_days,
-                   "counting": new.counting}  # fmt: skip
+        values |= {
+            "basis_date": new.basis_date,
+            "length_days": new.length_days,
+            "counting": new.counting,
+        }
     return values

@@ -38,13 +38,27 @@ EDITORS = frozenset({Role.operator, Role.coordinator})
 OPEN_STATES = frozenset({State.assigned, State.investigating})
 # Archive material is gathered up to filing (备案); everything else only while in work.
 LATE_FIELDS = frozenset({"archive"})
-CASE_ONLY = frozenset({"verdict", "problems", "penalties", "satisfaction", "category",
-                       "complainant", "pollution_types", "other_units"})  # fmt: skip
+CASE_ONLY = frozenset(
+    {
+        "verdict",
+        "problems",
+        "penalties",
+        "satisfaction",
+        "category",
+        "complainant",
+        "pollution_types",
+        "other_units",
+    }
+)
 TASK_ONLY = frozenset({"goal", "measures"})
 COLLECTIONS: Mapping[str, Any] = {
-    "problems": Problem, "penalties": Penalty, "accountability": Accountability,
-    "archive": ArchiveItem, "measures": Measure, "responsibility": Responsibility,
-}  # fmt: skip
+    "problems": Problem,
+    "penalties": Penalty,
+    "accountability": Accountability,
+    "archive": ArchiveItem,
+    "measures": Measure,
+    "responsibility": Responsibility,
+}
 
 
 def editable(state: State, filed: bool) -> frozenset[str] | None:
@@ -88,17 +102,29 @@ def update_item(
         wrong_kind = fields & (TASK_ONLY if item["kind"] == "case" else CASE_ONLY)
         if wrong_kind:
             names = ", ".join(sorted(wrong_kind))
-            raise BadInput(f"字段不适用于{'案件' if item['kind'] == 'case' else '整改任务'}：{names}",
-                           f"field(s) not applicable to a {item['kind']}: {names}")  # fmt: skip
+            raise BadInput(
+                f"字段不适用于{'案件' if item['kind'] == 'case' else '整改任务'}：{names}",
+                f"field(s) not applicable to a {item['kind']}: {names}",
+            )
         problems = []
         if role_ not in EDITORS:
-            problems.append(Unmet("role_not_allowed", f"角色 {role_.value} 无权修改事项",
-                                  f"role {role_.value} may not edit items (operator, coordinator)"))  # fmt: skip
+            problems.append(
+                Unmet(
+                    "role_not_allowed",
+                    f"角色 {role_.value} 无权修改事项",
+                    f"role {role_.value} may not edit items (operator, coordinator)",
+                )
+            )
         allowed = editable(state, bool(item["filing_no"]))
         if allowed is not None and fields - allowed:
             names = ", ".join(sorted(fields - allowed))
-            problems.append(Unmet("not_editable", f"{STATE_ZH[state]}状态下不可修改：{names}",
-                                  f"not editable in state {state.value}: {names}"))  # fmt: skip
+            problems.append(
+                Unmet(
+                    "not_editable",
+                    f"{STATE_ZH[state]}状态下不可修改：{names}",
+                    f"not editable in state {state.value}: {names}",
+                )
+            )
         if problems:
             raise Refused(item["ref"], "update", state.value, problems)
         if expected_version is not None and expected_version != item["version"]:
@@ -107,10 +133,18 @@ def update_item(
             columns = _columns(conn, payload)
             seq = item["history_seq"] + 1
             hist = new_row(
-                item_id=item["id"], seq=seq, event="update", actor=actor.strip(),
-                role=role_.value, at=at, from_state=state.value, to_state=state.value,
-                data=public_data(dump(payload)), idem_key=None, prev_hash=item["history_head"],
-            )  # fmt: skip
+                item_id=item["id"],
+                seq=seq,
+                event="update",
+                actor=actor.strip(),
+                role=role_.value,
+                at=at,
+                from_state=state.value,
+                to_state=state.value,
+                data=public_data(dump(payload)),
+                idem_key=None,
+                prev_hash=item["history_head"],
+            )
             changed = conn.execute(
                 update(ITEM)
                 .where(ITEM.c.id == item["id"], ITEM.c.version == item["version"])
@@ -120,14 +154,15 @@ def update_item(
                     history_head=hist["hash"],
                     updated_at=at,
                     **columns,
-                )  # fmt: skip
+                )
             )
             if changed.rowcount != 1:
                 raise Conflict(item["ref"], "update", item["version"])
             conn.execute(insert(table(History)).values(**hist))
             _replace_collections(conn, item["id"], payload)
-    return Fired(item["id"], item["ref"], "update", state.value, state.value,
-                 item["version"] + 1, seq)  # fmt: skip
+    return Fired(
+        item["id"], item["ref"], "update", state.value, state.value, item["version"] + 1, seq
+    )
 
 
 def _columns(conn: Connection, payload: ItemUpdate) -> dict[str, Any]:
@@ -153,9 +188,12 @@ def _columns(conn: Connection, payload: ItemUpdate) -> dict[str, Any]:
         cols["plan_approved"] = bool(plan and plan.approved)
     if "satisfaction" in given:
         s = payload.satisfaction
-        cols |= {"satisfied": s.satisfied if s else None, "satisfaction_by": s.by if s else None,
-                 "satisfaction_signed": bool(s and s.signed),
-                 "satisfaction_note": s.note if s else None}  # fmt: skip
+        cols |= {
+            "satisfied": s.satisfied if s else None,
+            "satisfaction_by": s.by if s else None,
+            "satisfaction_signed": bool(s and s.signed),
+            "satisfaction_note": s.note if s else None,
+        }
     units = [n for n in (payload.lead_unit, payload.supervising_unit) if n]
     if units:
         from models.tables import Unit

@@ -91,9 +91,13 @@ def _publish(ctx: Ctx) -> dict[str, Any]:
     if start is None or end is None:
         start, end = notice_range(local_date(ctx.at), ctx.rules.notice_days)
     return {
-        "notice_start": start, "notice_end": end, "notice_office": pay.office,
-        "notice_phone": pay.phone, "notice_address": pay.address, "published_at": ctx.at,
-    }  # fmt: skip
+        "notice_start": start,
+        "notice_end": end,
+        "notice_office": pay.office,
+        "notice_phone": pay.phone,
+        "notice_address": pay.address,
+        "published_at": ctx.at,
+    }
 
 
 @_columns("close")
@@ -125,10 +129,14 @@ def _original_id(ctx: Ctx) -> int:
 def _reopen(ctx: Ctx) -> dict[str, Any]:
     pay: p.ReopenIn = _pay(ctx, p.ReopenIn)
     cols: dict[str, Any] = {
-        "closed_at": None, "closure_reason": None, "filing_no": None, "filed_at": None,
-        "review_applied_at": None, "review_cycle": ctx.item["review_cycle"] + 1,
+        "closed_at": None,
+        "closure_reason": None,
+        "filing_no": None,
+        "filed_at": None,
+        "review_applied_at": None,
+        "review_cycle": ctx.item["review_cycle"] + 1,
         "duplicate_of_id": None,
-    }  # fmt: skip
+    }
     if pay.rectification_due is not None:
         cols["rectification_due"] = pay.rectification_due
     return cols
@@ -177,8 +185,16 @@ def _record_signoffs(ctx: Ctx, signoffs: list[p.SignoffIn]) -> None:
         if (s.point, s.body) in seen:
             continue  # signing the same point twice is a retry, not a new fact
         seen.add((s.point, s.body))
-        rows.append({"item_id": ctx.item["id"], "cycle": cycle, "point": s.point,
-                     "body": s.body, "signer": s.signer, "signed_at": ctx.at})  # fmt: skip
+        rows.append(
+            {
+                "item_id": ctx.item["id"],
+                "cycle": cycle,
+                "point": s.point,
+                "body": s.body,
+                "signer": s.signer,
+                "signed_at": ctx.at,
+            }
+        )
     if rows:
         ctx.conn.execute(insert(t), rows)
 
@@ -225,10 +241,13 @@ def _request_extension(ctx: Ctx) -> None:
     pay: p.ExtensionIn = _pay(ctx, p.ExtensionIn)
     ctx.conn.execute(
         insert(table(Extension)).values(
-            item_id=ctx.item["id"], requested_at=ctx.at, requested_by=ctx.actor,
-            reason=pay.reason, proposed_due=pay.proposed_due,
+            item_id=ctx.item["id"],
+            requested_at=ctx.at,
+            requested_by=ctx.actor,
+            reason=pay.reason,
+            proposed_due=pay.proposed_due,
         )
-    )  # fmt: skip
+    )
 
 
 def _decide_extension(ctx: Ctx, status: str, reason: str | None, due: Any = None) -> None:
@@ -242,7 +261,7 @@ def _decide_extension(ctx: Ctx, status: str, reason: str | None, due: Any = None
             decided_by=ctx.actor,
             decision_reason=reason,
             approved_due=due,
-        )  # fmt: skip
+        )
     )
 
 
@@ -272,8 +291,12 @@ def _revisit(ctx: Ctx) -> None:
     pay: p.RevisitIn = _pay(ctx, p.RevisitIn)
     month = pay.month or pay.done_on.strftime("%Y-%m")
     t = table(Revisit)
-    values = {"done_on": pay.done_on, "method": pay.method, "finding": pay.finding,
-              "rebound": pay.rebound}  # fmt: skip
+    values = {
+        "done_on": pay.done_on,
+        "method": pay.method,
+        "finding": pay.finding,
+        "rebound": pay.rebound,
+    }
     done = ctx.conn.execute(
         update(t).where(t.c.item_id == ctx.item["id"], t.c.month == month).values(**values)
     )

@@ -105,7 +105,8 @@ class Conflict(RectiflowError):
         self.event = event
         self.expected_version = expected_version
         super().__init__(
-            f"事项 {ref} 已被他人修改（版本 {expected_version} 已过期），{event} 未执行，请刷新后重试",
+            f"事项 {ref} 已被他人修改（版本 {expected_version} 已过期），"
+            f"{event} 未执行，请刷新后重试",
             f"conflict: item {ref} changed since version {expected_version}; "
             f"{event} was not applied, reload and retry",
         )

@@ -114,8 +114,11 @@ def _rectification_complete(s: Snapshot, _: BaseModel, __: datetime) -> list[Unm
     ]
     if unexecuted:
         nums = ", ".join(map(str, unexecuted))
-        out += _u("penalty_not_executed", f"行政处罚未执行到位：第{nums}项",
-                  f"filed penalty {nums} not executed")  # fmt: skip
+        out += _u(
+            "penalty_not_executed",
+            f"行政处罚未执行到位：第{nums}项",
+            f"filed penalty {nums} not executed",
+        )
     if s.item["satisfied"] is None:
         out += _u("satisfaction_missing", "未记录群众满意情况", "satisfaction not recorded")
     return out
@@ -136,8 +139,11 @@ def _measures_complete(measures: Sequence[Row]) -> list[Unmet]:
                 f"measure {m['seq']} ({m['type']}) misses: {', '.join(missing)}",
             )
         if not m["evidence"]:
-            out += _u(f"measure_{m['seq']}_no_evidence", f"措施{m['seq']}缺少完成佐证",
-                      f"measure {m['seq']} has no completion evidence")  # fmt: skip
+            out += _u(
+                f"measure_{m['seq']}_no_evidence",
+                f"措施{m['seq']}缺少完成佐证",
+                f"measure {m['seq']} has no completion evidence",
+            )
     return out
 
 
@@ -146,12 +152,18 @@ def _acceptance_complete(s: Snapshot, payload: BaseModel, at: datetime) -> list[
     assert isinstance(payload, p.AcceptanceIn)
     out: list[Unmet] = []
     if payload.intake_no != s.item["ref"]:
-        out += _u("intake_no_mismatch", f"验收意见编号 {payload.intake_no} 与事项编号不符",
-                  f"opinion intake_no {payload.intake_no!r} is not the item's {s.item['ref']!r}")  # fmt: skip
+        out += _u(
+            "intake_no_mismatch",
+            f"验收意见编号 {payload.intake_no} 与事项编号不符",
+            f"opinion intake_no {payload.intake_no!r} is not the item's {s.item['ref']!r}",
+        )
     unsigned = [m.name for m in payload.members if not m.signed]
     if unsigned:
-        out += _u("members_unsigned", f"验收组成员未签字：{'、'.join(unsigned)}",
-                  f"members not signed: {', '.join(unsigned)}")  # fmt: skip
+        out += _u(
+            "members_unsigned",
+            f"验收组成员未签字：{'、'.join(unsigned)}",
+            f"members not signed: {', '.join(unsigned)}",
+        )
     if payload.accepted_on > local_date(at):
         out += _u("accepted_in_future", "验收日期晚于当前日期", "accepted_on is in the future")
     return out
@@ -172,14 +184,20 @@ def _category_standard(s: Snapshot, payload: BaseModel, _: datetime) -> list[Unm
             )
         unknown = sorted(set(payload.category_checks) - set(criteria))
         if unknown:
-            out += _u("category_check_unknown", f"未知的验收标准项：{'、'.join(unknown)}",
-                      f"unknown criteria for {s.item['category']}: {', '.join(unknown)}")  # fmt: skip
+            out += _u(
+                "category_check_unknown",
+                f"未知的验收标准项：{'、'.join(unknown)}",
+                f"unknown criteria for {s.item['category']}: {', '.join(unknown)}",
+            )
         if s.item["satisfied"] is not True:
             out += _u("not_satisfied", "群众不满意或未表态", "the public is not satisfied")
     undone = [r["person"] for r in s.rows("accountability") if not r["done"]]
     if undone:
-        out += _u("accountability_undone", f"问责未落实：{'、'.join(undone)}",
-                  f"accountability not carried out for: {', '.join(undone)}")  # fmt: skip
+        out += _u(
+            "accountability_undone",
+            f"问责未落实：{'、'.join(undone)}",
+            f"accountability not carried out for: {', '.join(undone)}",
+        )
     return out
 
 
@@ -266,8 +284,11 @@ def _extension_later(s: Snapshot, payload: BaseModel, __: datetime) -> list[Unme
     assert isinstance(payload, p.ExtensionIn)
     due = s.item["rectification_due"]
     if due is not None and payload.proposed_due <= due:
-        return _u("extension_not_later", f"申请日期须晚于现整改时限{due}",
-                  f"proposed_due {payload.proposed_due} is not after the current deadline {due}")  # fmt: skip
+        return _u(
+            "extension_not_later",
+            f"申请日期须晚于现整改时限{due}",
+            f"proposed_due {payload.proposed_due} is not after the current deadline {due}",
+        )
     return []
 
 
@@ -278,8 +299,11 @@ def _approved_due_later(s: Snapshot, payload: BaseModel, __: datetime) -> list[U
     due = s.item["rectification_due"]
     new_due = payload.new_due or (pending["proposed_due"] if pending else None)
     if due is not None and new_due is not None and new_due <= due:
-        return _u("extension_not_later", f"批准日期须晚于现整改时限{due}",
-                  f"new_due {new_due} is not after the current deadline {due}")  # fmt: skip
+        return _u(
+            "extension_not_later",
+            f"批准日期须晚于现整改时限{due}",
+            f"new_due {new_due} is not after the current deadline {due}",
+        )
     return []
 
 
@@ -288,8 +312,11 @@ def _original_exists(s: Snapshot, payload: BaseModel, __: datetime) -> list[Unme
     assert isinstance(payload, p.MergeIn)
     original = s.facts["original"]
     if original is None:
-        return _u("original_missing", f"原案件 {payload.original} 不存在",
-                  f"original item {payload.original!r} does not exist")  # fmt: skip
+        return _u(
+            "original_missing",
+            f"原案件 {payload.original} 不存在",
+            f"original item {payload.original!r} does not exist",
+        )
     if original == s.item["id"]:
         return _u("original_is_self", "不能与自身合并", "an item cannot duplicate itself")
     return []

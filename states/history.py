@@ -77,9 +77,17 @@ def new_row(
     # Microseconds are what both databases keep; the hash must see what is stored.
     at = at.astimezone(UTC)
     fields: dict[str, Any] = dict(
-        item_id=item_id, seq=seq, event=event, actor=actor, role=role, at=at,
-        from_state=from_state, to_state=to_state, data=dict(data) if data is not None else None,
-        idem_key=idem_key, prev_hash=prev_hash,
-    )  # fmt: skip
+        item_id=item_id,
+        seq=seq,
+        event=event,
+        actor=actor,
+        role=role,
+        at=at,
+        from_state=from_state,
+        to_state=to_state,
+        data=dict(data) if data is not None else None,
+        idem_key=idem_key,
+        prev_hash=prev_hash,
+    )
     fields["hash"] = row_hash(**fields)
     return fields

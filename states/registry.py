@@ -69,10 +69,13 @@ def _names(conn: Connection, model: Any, names: Iterable[str]) -> dict[str, int]
     if missing:
         if model is InspectionRound:
             rows: list[dict[str, Any]] = [
-                {"name": n, "level": "central" if "中央" in n else "provincial",
-                 "look_back": "回头看" in n}
+                {
+                    "name": n,
+                    "level": "central" if "中央" in n else "provincial",
+                    "look_back": "回头看" in n,
+                }
                 for n in missing
-            ]  # fmt: skip
+            ]
         else:
             rows = [{"name": n} for n in missing]
         conn.execute(insert(t), rows)
@@ -102,8 +105,10 @@ def _check_unique(conn: Connection, kind: str, keys: Sequence[tuple[int, str]]) 
     seen: set[tuple[int, str]] = set()
     dupes = [ref for rid, ref in keys if (rid, ref) in seen or seen.add((rid, ref))]  # type: ignore[func-returns-value]
     if dupes:
-        raise BadInput(f"批次内编号重复：{', '.join(dupes[:10])}",
-                       f"numbers repeated within the batch: {', '.join(dupes[:10])}")  # fmt: skip
+        raise BadInput(
+            f"批次内编号重复：{', '.join(dupes[:10])}",
+            f"numbers repeated within the batch: {', '.join(dupes[:10])}",
+        )
     existing: list[str] = []
     for i in range(0, len(keys), 400):
         chunk = keys[i : i + 400]
@@ -112,8 +117,10 @@ def _check_unique(conn: Connection, kind: str, keys: Sequence[tuple[int, str]]) 
         )
         existing += [r[0] for r in conn.execute(q)]
     if existing:
-        raise BadInput(f"编号已存在：{', '.join(existing[:10])}",
-                       f"already registered in this round: {', '.join(existing[:10])}")  # fmt: skip
+        raise BadInput(
+            f"编号已存在：{', '.join(existing[:10])}",
+            f"already registered in this round: {', '.join(existing[:10])}",
+        )
 
 
 def register(
@@ -133,8 +140,10 @@ def register(
         raise BadInput("一个批次只能包含同一类事项", "a batch holds one kind of item")
     for x in items:
         if x.rectification_due < _instant(x.assigned_at).astimezone(SHANGHAI).date():
-            raise BadInput(f"{_ref(x)}：整改时限早于交办日期",
-                           f"{_ref(x)}: rectification_due is before the assignment date")  # fmt: skip
+            raise BadInput(
+                f"{_ref(x)}：整改时限早于交办日期",
+                f"{_ref(x)}: rectification_due is before the assignment date",
+            )
     rounds = _names(conn, InspectionRound, (x.round for x in items))
     districts = _names(conn, District, (x.district or "" for x in items))
     unit_names: list[str] = []
@@ -150,24 +159,43 @@ def register(
     for item_id, x in zip(ids, items, strict=True):
         row = _item_row(item_id, x, rounds, districts, units, at)
         hist = new_row(
-            item_id=item_id, seq=1, event="register", actor=actor, role=role, at=at,
-            from_state=None, to_state="assigned", data=public_data(dump(x)), idem_key=None,
+            item_id=item_id,
+            seq=1,
+            event="register",
+            actor=actor,
+            role=role,
+            at=at,
+            from_state=None,
+            to_state="assigned",
+            data=public_data(dump(x)),
+            idem_key=None,
             prev_hash="",
-        )  # fmt: skip
+        )
         row["history_seq"], row["history_head"] = 1, hist["hash"]
         item_rows.append(row)
         history_rows.append(hist)
         due = clocks.given(x.rectification_due, rules)
         clock_rows.append(clocks.new_clock(item_id, clocks.RECTIFICATION, at, due, rules))
         if isinstance(x, CaseNew):
-            links += [{"item_id": item_id, "unit_id": units[u]} for u in dict.fromkeys(x.other_units)
-                      if u != x.lead_unit]  # fmt: skip
+            links += [
+                {"item_id": item_id, "unit_id": units[u]}
+                for u in dict.fromkeys(x.other_units)
+                if u != x.lead_unit
+            ]
         else:
-            measures += [{"item_id": item_id, "seq": i, **m.model_dump(mode="json")}
-                         for i, m in enumerate(x.measures, 1)]  # fmt: skip
+            measures += [
+                {"item_id": item_id, "seq": i, **m.model_dump(mode="json")}
+                for i, m in enumerate(x.measures, 1)
+            ]
             if x.leader:
-                people.append({"item_id": item_id, "side": "territorial", "role": "case_leader",
-                               "name": x.leader})  # fmt: skip
+                people.append(
+                    {
+                        "item_id": item_id,
+                        "side": "territorial",
+                        "role": "case_leader",
+                        "name": x.leader,
+                    }
+                )
     conn.execute(insert(ITEM), item_rows)
     conn.execute(insert(table(History)), history_rows)
     conn.execute(insert(table(Clock)), clock_rows)
@@ -182,27 +210,48 @@ def _ref(x: NewItem) -> str:
 
 
 def _item_row(
-    item_id: int, x: NewItem, rounds: Mapping[str, int], districts: Mapping[str, int],
-    units: Mapping[str, int], at: datetime,
-) -> dict[str, Any]:  # fmt: skip
+    item_id: int,
+    x: NewItem,
+    rounds: Mapping[str, int],
+    districts: Mapping[str, int],
+    units: Mapping[str, int],
+    at: datetime,
+) -> dict[str, Any]:
     common: dict[str, Any] = {
-        "id": item_id, "round_id": rounds[x.round], "assigned_at": _instant(x.assigned_at),
-        "district_id": districts.get(x.district or ""), "lead_unit_id": units[x.lead_unit],
+        "id": item_id,
+        "round_id": rounds[x.round],
+        "assigned_at": _instant(x.assigned_at),
+        "district_id": districts.get(x.district or ""),
+        "lead_unit_id": units[x.lead_unit],
         "supervising_unit_id": units.get(x.supervising_unit or ""),
-        "rectification_due": x.rectification_due, "state": "assigned", "version": 1,
-        "review_cycle": 1, "created_at": at, "updated_at": at,
-    }  # fmt: skip
+        "rectification_due": x.rectification_due,
+        "state": "assigned",
+        "version": 1,
+        "review_cycle": 1,
+        "created_at": at,
+        "updated_at": at,
+    }
     if isinstance(x, CaseNew):
         person = x.complainant
         return common | {
-            "kind": "case", "ref": x.intake_no, "batch_no": x.batch_no, "summary": x.summary,
-            "content": x.content, "address": x.address,
+            "kind": "case",
+            "ref": x.intake_no,
+            "batch_no": x.batch_no,
+            "summary": x.summary,
+            "content": x.content,
+            "address": x.address,
             "pollution_types": [t.value for t in x.pollution_types],
-            "category": x.category.value, "key_case": x.key_case,
+            "category": x.category.value,
+            "key_case": x.key_case,
             "complainant_name": person.name if person else None,
             "complainant_phone": person.phone if person else None,
-        }  # fmt: skip
+        }
     return common | {
-        "kind": "task", "ref": x.number, "summary": x.issue[:200], "content": x.issue,
-        "address": "", "goal": x.goal, "common": x.common,
-    }  # fmt: skip
+        "kind": "task",
+        "ref": x.number,
+        "summary": x.issue[:200],
+        "content": x.issue,
+        "address": "",
+        "goal": x.goal,
+        "common": x.common,
+    }

@@ -101,20 +101,33 @@ def _refuse_state(item: RowMapping, event: str) -> Refused:
     state = State(item["state"])
     sources = sorted({s.value for r in rules_for(event) for s in r.sources})
     return Refused(
-        item["ref"], event, state.value,
-        [Unmet("wrong_state",
-               f"当前状态为{STATE_ZH[state]}，{event} 仅适用于：{'、'.join(sources)}",
-               f"{event} applies only in {', '.join(sources)}, not {state.value}")],
-    )  # fmt: skip
+        item["ref"],
+        event,
+        state.value,
+        [
+            Unmet(
+                "wrong_state",
+                f"当前状态为{STATE_ZH[state]}，{event} 仅适用于：{'、'.join(sources)}",
+                f"{event} applies only in {', '.join(sources)}, not {state.value}",
+            )
+        ],
+    )
 
 
 def _refuse_role(item: RowMapping, rule: Rule, role: Role) -> Refused:
     roles = ", ".join(sorted(r.value for r in rule.roles))
     return Refused(
-        item["ref"], rule.event, item["state"],
-        [Unmet("role_not_allowed", f"角色 {role.value} 无权执行 {rule.event}（允许：{roles}）",
-               f"role {role.value} may not fire {rule.event}; allowed: {roles}")],
-    )  # fmt: skip
+        item["ref"],
+        rule.event,
+        item["state"],
+        [
+            Unmet(
+                "role_not_allowed",
+                f"角色 {role.value} 无权执行 {rule.event}（允许：{roles}）",
+                f"role {role.value} may not fire {rule.event}; allowed: {roles}",
+            )
+        ],
+    )
 
 
 def _prior(conn: Connection, item_id: int, key: str) -> RowMapping | None:
@@ -128,14 +141,27 @@ def _replay(item: RowMapping, prior: RowMapping, event: str) -> Fired:
             f"幂等键已用于事件 {prior['event']}，不能用于 {event}",
             f"idempotency key already used for {prior['event']}, not {event}",
         )
-    return Fired(item["id"], item["ref"], event, prior["from_state"] or "", prior["to_state"],
-                 item["version"], prior["seq"], replayed=True)  # fmt: skip
+    return Fired(
+        item["id"],
+        item["ref"],
+        event,
+        prior["from_state"] or "",
+        prior["to_state"],
+        item["version"],
+        prior["seq"],
+        replayed=True,
+    )
 
 
 def check(
-    conn: Connection, item: RowMapping, event: str, role: Role, payload: BaseModel,
-    at: datetime, rules: Rules,
-) -> Rule:  # fmt: skip
+    conn: Connection,
+    item: RowMapping,
+    event: str,
+    role: Role,
+    payload: BaseModel,
+    at: datetime,
+    rules: Rules,
+) -> Rule:
     """The applicable rule if ``event`` may be fired now; else Refused naming why."""
     rule = rule_for(event, State(item["state"]))
     if rule is None:
@@ -188,13 +214,27 @@ def fire(
 
 
 def _apply(
-    conn: Connection, item: dict[str, Any], rule: Rule, payload: BaseModel, actor: str,
-    role: Role, at: datetime, key: str | None, rules: Rules,
-) -> Fired:  # fmt: skip
+    conn: Connection,
+    item: dict[str, Any],
+    rule: Rule,
+    payload: BaseModel,
+    actor: str,
+    role: Role,
+    at: datetime,
+    key: str | None,
+    rules: Rules,
+) -> Fired:
     """Write one checked event (and any follow-up it causes) inside the open transaction."""
     after, followups = _write_event(conn, item, rule, payload, actor, role, at, key, rules)
-    fired = Fired(after["id"], after["ref"], rule.event, item["state"], after["state"],
-                  after["version"], after["history_seq"])  # fmt: skip
+    fired = Fired(
+        after["id"],
+        after["ref"],
+        rule.event,
+        item["state"],
+        after["state"],
+        after["version"],
+        after["history_seq"],
+    )
     for event, follow in followups:
         nxt = rule_for(event, State(after["state"]))
         assert nxt is not None, f"follow-up {event} must be allowed from {after['state']}"
@@ -203,19 +243,34 @@ def _apply(
 
 
 def _write_event(
-    conn: Connection, item: dict[str, Any], rule: Rule, payload: BaseModel, actor: str,
-    role: Role, at: datetime, key: str | None, rules: Rules,
-) -> tuple[dict[str, Any], list[tuple[str, BaseModel]]]:  # fmt: skip
+    conn: Connection,
+    item: dict[str, Any],
+    rule: Rule,
+    payload: BaseModel,
+    actor: str,
+    role: Role,
+    at: datetime,
+    key: str | None,
+    rules: Rules,
+) -> tuple[dict[str, Any], list[tuple[str, BaseModel]]]:
     from_state = State(item["state"])
     dest = destination(rule.event, from_state)
     seq = item["history_seq"] + 1
     ctx = Ctx(conn, item, rule.event, payload, actor, at, seq, rules)
     columns = COLUMNS[rule.event](ctx) if rule.event in COLUMNS else {}
     hist = new_row(
-        item_id=item["id"], seq=seq, event=rule.event, actor=actor, role=role.value, at=at,
-        from_state=from_state.value, to_state=dest.value, data=public_data(dump(payload)),
-        idem_key=key, prev_hash=item["history_head"],
-    )  # fmt: skip
+        item_id=item["id"],
+        seq=seq,
+        event=rule.event,
+        actor=actor,
+        role=role.value,
+        at=at,
+        from_state=from_state.value,
+        to_state=dest.value,
+        data=public_data(dump(payload)),
+        idem_key=key,
+        prev_hash=item["history_head"],
+    )
     version = item["version"] + 1
     changed = conn.execute(
         update(ITEM)
@@ -227,28 +282,42 @@ def _write_event(
             history_head=hist["hash"],
             updated_at=at,
             **columns,
-        )  # fmt: skip
+        )
     )
     if changed.rowcount != 1:
         raise _Stale
     conn.execute(insert(HISTORY).values(**hist))
-    after = item | columns | {"state": dest.value, "version": version, "history_seq": seq,
-                              "history_head": hist["hash"], "updated_at": at}  # fmt: skip
+    after = (
+        item
+        | columns
+        | {
+            "state": dest.value,
+            "version": version,
+            "history_seq": seq,
+            "history_head": hist["hash"],
+            "updated_at": at,
+        }
+    )
     if rule.event in WRITES:
         WRITES[rule.event](ctx)
     switch_clocks(conn, item, after, at, rule.event, rules)
     if rule.event in outbox.EVENT_NOTICES:
         template, audiences = outbox.EVENT_NOTICES[rule.event]
-        notes = outbox.rows(item=after, template=template, audiences=audiences,
-                            cause=f"h:{item['id']}:{seq}", at=at)  # fmt: skip
+        notes = outbox.rows(
+            item=after, template=template, audiences=audiences, cause=f"h:{item['id']}:{seq}", at=at
+        )
         conn.execute(insert(NOTIFICATION), notes)
     return after, ctx.followups
 
 
 def switch_clocks(
-    conn: Connection, before: Mapping[str, Any], after: Mapping[str, Any], at: datetime,
-    reason: str, rules: Rules,
-) -> None:  # fmt: skip
+    conn: Connection,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    at: datetime,
+    reason: str,
+    rules: Rules,
+) -> None:
     """Stop the clock the old state ran and start the one the new state runs."""
     was = clocks.running_kind(State(before["state"]), before["review_applied_at"] is not None)
     now = clocks.running_kind(State(after["state"]), after["review_applied_at"] is not None)
@@ -290,8 +359,11 @@ def _resume_rectification(
     )
     if last is None:
         due = clocks.given(item["rectification_due"], rules)
-        conn.execute(insert(CLOCK).values(**clocks.new_clock(item["id"], clocks.RECTIFICATION,
-                                                              at, due, rules)))  # fmt: skip
+        conn.execute(
+            insert(CLOCK).values(
+                **clocks.new_clock(item["id"], clocks.RECTIFICATION, at, due, rules)
+            )
+        )
         return
     conn.execute(
         update(CLOCK)

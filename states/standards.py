@@ -20,7 +20,9 @@ CATEGORY_CRITERIA: Mapping[str, Mapping[str, str]] = {
         "standard_met_or_on_schedule": "污染已消除并达到国家标准，或整改按进度推进",
     },
     "规划政策": {
-        "handled_per_compliance": "合规的已从严管理、解释说明、依法补偿；不合规的已制定方案、消除问题",
+        "handled_per_compliance": (
+            "合规的已从严管理、解释说明、依法补偿；不合规的已制定方案、消除问题"
+        ),
         "public_understanding_or_mechanism": "群众理解或已建立长效机制",
     },
     "邻避效应": {
