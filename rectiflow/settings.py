@@ -23,7 +23,9 @@ class Settings(BaseSettings):
 
     database_url: str = Field(DEFAULT_URL, description="SQLAlchemy URL; SQLite file by default")
     sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = "FULL"
-    calendar_file: Path | None = Field(None, description="JSON holidays for years chinesecalendar does not know")
+    calendar_file: Path | None = Field(
+        None, description="JSON holidays for years chinesecalendar does not know"
+    )
     counting: Literal["calendar", "working"] = "calendar"
     acceptance_days: int = Field(7, ge=1)
     review_application_days: int = Field(3, ge=1)
