@@ -1,0 +1,3 @@
+from rectiflow.cli import main
+
+main()
