@@ -76,7 +76,7 @@ def plan(engine: Engine, month: str, at: datetime) -> dict[str, Any]:
             notes = []
             for item in items:
                 notes += outbox.rows(
-                    item=item,
+                    item=dict(item),
                     template="revisit_due",
                     audiences=("lead_unit",),
                     cause=f"revisit:{month}:{item['id']}",
@@ -84,7 +84,9 @@ def plan(engine: Engine, month: str, at: datetime) -> dict[str, Any]:
                     extra={"month": month},
                 )
             conn.execute(insert(NOTIFICATION), notes)
-        refs = dict(conn.execute(select(ITEM.c.id, ITEM.c.ref).where(ITEM.c.id.in_(sample))).all())
+        refs: dict[int, str] = dict(
+            conn.execute(select(ITEM.c.id, ITEM.c.ref).where(ITEM.c.id.in_(sample))).all()
+        )
     return {
         "month": month,
         "seed": hex(seed_of(month)),

@@ -129,7 +129,7 @@ def show(conn: Connection, ref: str, kind: str | None = None) -> dict[str, Any]:
         "closed_at": _iso(item["closed_at"]),
         "closure_reason": item["closure_reason"],
         "filing_no": item["filing_no"],
-        "clocks": [clock_view(c) for c in clocks],
+        "clocks": [clock_view(dict(c)) for c in clocks],
         "escalations": [
             {"clock": e["kind"], "level": e["level"], "at": _iso(e["at"])} for e in escalations
         ],
