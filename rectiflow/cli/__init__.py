@@ -178,6 +178,39 @@ def revisit_rate(month: str = typer.Option(None, help="YYYY-MM"), json_: bool = 
         out.print(figures)
 
 
+@app.command("up")
+@handled
+def up_(
+    port: int = typer.Option(4200, help="Port of the local Prefect server."),
+    demo_data: bool = typer.Option(
+        True, "--demo/--no-demo", help="Load the demo data on first run."
+    ),
+) -> None:
+    """Run the product: a local Prefect server (unless PREFECT_API_URL is set) serving the flows."""
+    from models.schema import upgrade
+    from rectiflow.up import up
+
+    def prepare(load: bool) -> None:
+        from sqlalchemy import func, select
+
+        from models.tables import Item, table
+
+        with engine_ctx() as engine:
+            upgrade(engine)
+            with engine.connect() as conn:
+                empty = (
+                    conn.execute(select(func.count()).select_from(table(Item))).scalar_one() == 0
+                )
+            if load and empty:
+                from datetime import UTC, datetime
+
+                from rectiflow.demo import load as load_demo
+
+                out.print(load_demo(engine, datetime.now(UTC), settings().rules()))
+
+    up(port, demo_data, prepare)
+
+
 def main() -> None:
     """Entry point of the ``rectiflow`` script."""
     app()

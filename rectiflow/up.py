@@ -1,0 +1,96 @@
+"""``rectiflow up``: the product on its embedded default, SQLite and a local Prefect server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from rich.console import Console
+
+console = Console(stderr=True)
+
+
+def _healthy(api: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api}/health", timeout=2) as resp:
+            return bool(resp.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start_server(port: int, timeout: float = 120.0) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``prefect server start`` on 127.0.0.1:``port`` and wait until it answers."""
+    api = f"http://127.0.0.1:{port}/api"
+    if _healthy(api):
+        raise RuntimeError(f"port {port} already serves a Prefect API; set PREFECT_API_URL={api}")
+    env = os.environ | {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_API_URL": api}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        start_new_session=True,  # one process group: Ctrl-C stops the server and its children
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the Prefect server exited with code {proc.returncode}")
+        if _healthy(api):
+            return proc, api
+        time.sleep(0.5)
+    stop_server(proc)
+    raise RuntimeError(f"the Prefect server did not answer within {timeout:.0f} s")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server's whole process group, leaving no orphan behind."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:
+        pass
+
+
+def up(port: int, load_demo: bool, demo_loader: Any) -> None:
+    """Start (or reuse) the Prefect server, prepare the database, serve every deployment."""
+    from prefect import serve
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.deployments import deployments
+
+    proc = None
+    api = os.environ.get("PREFECT_API_URL")
+    if not api:
+        console.print(f"starting a local Prefect server on 127.0.0.1:{port} …")
+        proc, api = start_server(port)
+    try:
+        demo_loader(load_demo)
+        ui = api.removesuffix("/api")
+        console.print(f"[bold green]Prefect UI: {ui}[/]  (Ctrl-C stops everything)")
+        print(f"Prefect UI: {ui}", flush=True)
+        with temporary_settings({PREFECT_API_URL: api}):
+            serve(*deployments(), print_starting_message=False)
+    except KeyboardInterrupt:
+        console.print("stopping …")
+    finally:
+        if proc is not None:
+            stop_server(proc)
