@@ -84,9 +84,10 @@ def plan(engine: Engine, month: str, at: datetime) -> dict[str, Any]:
                     extra={"month": month},
                 )
             conn.execute(insert(NOTIFICATION), notes)
-        refs: dict[int, str] = dict(
-            conn.execute(select(ITEM.c.id, ITEM.c.ref).where(ITEM.c.id.in_(sample))).all()
-        )
+        refs: dict[int, str] = {
+            r.id: r.ref
+            for r in conn.execute(select(ITEM.c.id, ITEM.c.ref).where(ITEM.c.id.in_(sample)))
+        }
     return {
         "month": month,
         "seed": hex(seed_of(month)),

@@ -56,7 +56,7 @@ def _names(conn: Connection, t: Any, ids: list[int | None]) -> dict[int, str]:
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}
-    return dict(conn.execute(select(t.c.id, t.c.name).where(t.c.id.in_(wanted))).all())
+    return {r.id: r.name for r in conn.execute(select(t.c.id, t.c.name).where(t.c.id.in_(wanted)))}
 
 
 def clock_view(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -278,4 +278,5 @@ def listing(
 
 def counts_by_state(conn: Connection) -> dict[str, int]:
     """How many items are in each state."""
-    return dict(conn.execute(select(ITEM.c.state, func.count()).group_by(ITEM.c.state)).all())
+    query = select(ITEM.c.state, func.count().label("n")).group_by(ITEM.c.state)
+    return {r.state: int(r.n) for r in conn.execute(query)}

@@ -52,7 +52,7 @@ SQLITE_DOWN = (
 
 
 def upgrade() -> None:
-    dialect = op.get_bind().dialect.name
+    dialect = op.get_context().dialect.name
     if dialect == "sqlite":
         for statement in SQLITE_UP:
             op.execute(statement)
@@ -69,7 +69,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    dialect = op.get_bind().dialect.name
+    dialect = op.get_context().dialect.name
     if dialect == "sqlite":
         for statement in SQLITE_DOWN:
             op.execute(statement)
