@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, select
+from sqlalchemy import Connection, RowMapping, bindparam, func, select
 
 from models.tables import (
     Accountability,
@@ -24,6 +24,11 @@ from states.guards import Snapshot
 
 ITEM = table(Item)
 _ID_REF = re.compile(r"^#?(\d+)$")
+# Built once: a reused statement keeps its compiled form and cache key (the hot path).
+_BY_REF = select(ITEM).where(ITEM.c.ref == bindparam("ref"))
+_BY_REF_KIND = _BY_REF.where(ITEM.c.kind == bindparam("kind"))
+_BY_ID = select(ITEM).where(ITEM.c.id == bindparam("id"))
+_BY_ID_KIND = _BY_ID.where(ITEM.c.kind == bindparam("kind"))
 
 
 def resolve(conn: Connection, ref: str, kind: str | None = None) -> RowMapping:
@@ -31,10 +36,13 @@ def resolve(conn: Connection, ref: str, kind: str | None = None) -> RowMapping:
     ref = (ref or "").strip()
     if not ref:
         raise BadInput("未给出事项编号", "no item reference given")
-    query = select(ITEM).where(ITEM.c.ref == ref)
-    if kind is not None:
-        query = query.where(ITEM.c.kind == kind)
-    rows = conn.execute(query).mappings().all()
+    match = _ID_REF.match(ref)
+    if match and ref.startswith("#"):
+        return _by_id(conn, int(match.group(1)), kind, ref)
+    if kind is None:
+        rows = conn.execute(_BY_REF, {"ref": ref}).mappings().all()
+    else:
+        rows = conn.execute(_BY_REF_KIND, {"ref": ref, "kind": kind}).mappings().all()
     if len(rows) > 1:
         ids = ", ".join(f"#{r['id']}" for r in rows)
         raise BadInput(
@@ -43,21 +51,29 @@ def resolve(conn: Connection, ref: str, kind: str | None = None) -> RowMapping:
         )
     if rows:
         return rows[0]
-    match = _ID_REF.match(ref)
     if match:
-        query = select(ITEM).where(ITEM.c.id == int(match.group(1)))
-        if kind is not None:
-            query = query.where(ITEM.c.kind == kind)
-        row = conn.execute(query).mappings().first()
-        if row is not None:
-            return row
+        return _by_id(conn, int(match.group(1)), kind, ref)
+    raise _not_found(ref, kind)
+
+
+def _by_id(conn: Connection, item_id: int, kind: str | None, ref: str) -> RowMapping:
+    if kind is None:
+        row = conn.execute(_BY_ID, {"id": item_id}).mappings().first()
+    else:
+        row = conn.execute(_BY_ID_KIND, {"id": item_id, "kind": kind}).mappings().first()
+    if row is None:
+        raise _not_found(ref, kind)
+    return row
+
+
+def _not_found(ref: str, kind: str | None) -> NotFound:
     what = {"case": "案件", "task": "整改任务"}.get(kind or "", "事项")
-    raise NotFound(f"{what} {ref} 不存在", f"no {kind or 'item'} with reference {ref!r}")
+    return NotFound(f"{what} {ref} 不存在", f"no {kind or 'item'} with reference {ref!r}")
 
 
 def item_by_id(conn: Connection, item_id: int) -> RowMapping:
     """The item row with ``item_id``."""
-    row = conn.execute(select(ITEM).where(ITEM.c.id == item_id)).mappings().first()
+    row = conn.execute(_BY_ID, {"id": item_id}).mappings().first()
     if row is None:
         raise NotFound(f"事项 #{item_id} 不存在", f"no item #{item_id}")
     return row

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Connection, Engine, RowMapping, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, bindparam, insert, select, update
 
 from models.payloads import dump
 from models.tables import Clock, History, Item, Notification, table
@@ -130,9 +130,25 @@ def _refuse_role(item: RowMapping, rule: Rule, role: Role) -> Refused:
     )
 
 
+_PRIOR = select(HISTORY).where(
+    HISTORY.c.item_id == bindparam("item_id"), HISTORY.c.idem_key == bindparam("key")
+)
+_MOVE = (
+    update(ITEM)
+    .where(ITEM.c.id == bindparam("b_id"), ITEM.c.version == bindparam("b_version"))
+    .values(
+        state=bindparam("state"),
+        version=bindparam("version"),
+        history_seq=bindparam("history_seq"),
+        history_head=bindparam("history_head"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+_APPEND = insert(HISTORY)
+
+
 def _prior(conn: Connection, item_id: int, key: str) -> RowMapping | None:
-    q = select(HISTORY).where(HISTORY.c.item_id == item_id, HISTORY.c.idem_key == key)
-    return conn.execute(q).mappings().first()
+    return conn.execute(_PRIOR, {"item_id": item_id, "key": key}).mappings().first()
 
 
 def _replay(item: RowMapping, prior: RowMapping, event: str) -> Fired:
@@ -272,32 +288,22 @@ def _write_event(
         prev_hash=item["history_head"],
     )
     version = item["version"] + 1
-    changed = conn.execute(
-        update(ITEM)
-        .where(ITEM.c.id == item["id"], ITEM.c.version == item["version"])
-        .values(
-            state=dest.value,
-            version=version,
-            history_seq=seq,
-            history_head=hist["hash"],
-            updated_at=at,
-            **columns,
-        )
-    )
+    moved = {
+        "state": dest.value,
+        "version": version,
+        "history_seq": seq,
+        "history_head": hist["hash"],
+        "updated_at": at,
+    }
+    if columns:  # the rarer events that set more than the state: a statement of their own
+        stmt = update(ITEM).where(ITEM.c.id == item["id"], ITEM.c.version == item["version"])
+        changed = conn.execute(stmt.values(**moved, **columns))
+    else:
+        changed = conn.execute(_MOVE, moved | {"b_id": item["id"], "b_version": item["version"]})
     if changed.rowcount != 1:
         raise _Stale
-    conn.execute(insert(HISTORY).values(**hist))
-    after = (
-        item
-        | columns
-        | {
-            "state": dest.value,
-            "version": version,
-            "history_seq": seq,
-            "history_head": hist["hash"],
-            "updated_at": at,
-        }
-    )
+    conn.execute(_APPEND, hist)
+    after = item | columns | moved
     if rule.event in WRITES:
         WRITES[rule.event](ctx)
     switch_clocks(conn, item, after, at, rule.event, rules)
