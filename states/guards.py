@@ -173,8 +173,12 @@ def _acceptance_complete(s: Snapshot, payload: BaseModel, at: datetime) -> list[
 def _category_standard(s: Snapshot, payload: BaseModel, _: datetime) -> list[Unmet]:
     assert isinstance(payload, p.AcceptanceIn)
     out: list[Unmet] = []
-    if s.item["kind"] == "case":
-        criteria = CATEGORY_CRITERIA.get(s.item["category"] or "", {})
+    if s.item["kind"] == "case" and s.item["category"] not in CATEGORY_CRITERIA:
+        out += _u(
+            "category_missing", "未确定验收类别", "the case has no acceptance category (验收类别)"
+        )
+    elif s.item["kind"] == "case":
+        criteria = CATEGORY_CRITERIA[s.item["category"]]
         missing = [k for k in criteria if not payload.category_checks.get(k)]
         if missing:
             out += _u(
@@ -189,8 +193,8 @@ def _category_standard(s: Snapshot, payload: BaseModel, _: datetime) -> list[Unm
                 f"未知的验收标准项：{'、'.join(unknown)}",
                 f"unknown criteria for {s.item['category']}: {', '.join(unknown)}",
             )
-        if s.item["satisfied"] is not True:
-            out += _u("not_satisfied", "群众不满意或未表态", "the public is not satisfied")
+    if s.item["kind"] == "case" and s.item["satisfied"] is not True:
+        out += _u("not_satisfied", "群众不满意或未表态", "the public is not satisfied")
     undone = [r["person"] for r in s.rows("accountability") if not r["done"]]
     if undone:
         out += _u(
