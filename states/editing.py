@@ -35,6 +35,8 @@ from states.service import Fired, parse_role, validation_error
 
 ITEM = table(Item)
 EDITORS = frozenset({Role.operator, Role.coordinator})
+# The discipline commission records accountability (SPEC §1), and nothing else.
+DISCIPLINE_FIELDS = frozenset({"accountability"})
 OPEN_STATES = frozenset({State.assigned, State.investigating})
 # Archive material is gathered up to filing (备案); everything else only while in work.
 LATE_FIELDS = frozenset({"archive"})
@@ -107,7 +109,17 @@ def update_item(
                 f"field(s) not applicable to a {item['kind']}: {names}",
             )
         problems = []
-        if role_ not in EDITORS:
+        if role_ is Role.discipline:
+            if fields - DISCIPLINE_FIELDS:
+                names = ", ".join(sorted(fields - DISCIPLINE_FIELDS))
+                problems.append(
+                    Unmet(
+                        "role_not_allowed",
+                        f"纪委监委仅可登记追责问责，不可修改：{names}",
+                        f"the discipline role records accountability only, not: {names}",
+                    )
+                )
+        elif role_ not in EDITORS:
             problems.append(
                 Unmet(
                     "role_not_allowed",
@@ -116,7 +128,9 @@ def update_item(
                 )
             )
         allowed = editable(state, bool(item["filing_no"]))
-        if allowed is not None and fields - allowed:
+        if role_ is Role.discipline:  # accountability may follow a referral, in any state
+            allowed = frozenset() if item["filing_no"] else DISCIPLINE_FIELDS
+        if allowed is not None and fields - allowed and not problems:
             names = ", ".join(sorted(fields - allowed))
             problems.append(
                 Unmet(

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from models import payloads as p
 from models.tables import (
@@ -79,6 +79,7 @@ def _request_review(ctx: Ctx) -> dict[str, Any]:
 
 
 @_columns("return_for_rework")
+@_columns("uphold_objection")
 def _rework(ctx: Ctx) -> dict[str, Any]:
     # A new review cycle: sign-offs given before the rework no longer count.
     return {"review_applied_at": None, "review_cycle": ctx.item["review_cycle"] + 1}
@@ -284,6 +285,13 @@ def _merge_writes(ctx: Ctx) -> None:
             item_id=ctx.item["id"], original_id=_original_id(ctx), linked_at=ctx.at
         )
     )
+
+
+@_writes("reopen")
+def _reopen_writes(ctx: Ctx) -> None:
+    # A reopened duplicate is an item in its own right again.
+    t = table(DuplicateLink)
+    ctx.conn.execute(delete(t).where(t.c.item_id == ctx.item["id"]))
 
 
 @_writes("record_revisit")

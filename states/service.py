@@ -151,18 +151,29 @@ def _prior(conn: Connection, item_id: int, key: str) -> RowMapping | None:
     return conn.execute(_PRIOR, {"item_id": item_id, "key": key}).mappings().first()
 
 
-def _replay(item: RowMapping, prior: RowMapping, event: str) -> Fired:
+def _followup_key(key: str | None, n: int) -> str | None:
+    """The key of a follow-up an event caused, so that a replay can find where it ended."""
+    return f"{key}#then-{n}" if key else None
+
+
+def _replay(conn: Connection, item: RowMapping, prior: RowMapping, event: str) -> Fired:
     if prior["event"] != event:
         raise BadInput(
             f"幂等键已用于事件 {prior['event']}，不能用于 {event}",
             f"idempotency key already used for {prior['event']}, not {event}",
         )
+    last = prior
+    for n in range(1, 4):
+        then = _prior(conn, item["id"], _followup_key(prior["idem_key"], n) or "")
+        if then is None:
+            break
+        last = then
     return Fired(
         item["id"],
         item["ref"],
         event,
         prior["from_state"] or "",
-        prior["to_state"],
+        last["to_state"],
         item["version"],
         prior["seq"],
         replayed=True,
@@ -214,7 +225,7 @@ def fire(
         with conn.begin():
             item = resolve(conn, ref, kind)
             if key and (prior := _prior(conn, item["id"], key)) is not None:
-                return _replay(item, prior, event)
+                return _replay(conn, item, prior, event)
             if expected_version is not None and item["version"] != expected_version:
                 raise Conflict(item["ref"], event, expected_version)
             rule = check(conn, item, event, role_, payload, at, rules)
@@ -225,7 +236,7 @@ def fire(
             pass
         with conn.begin():
             if key and (prior := _prior(conn, item["id"], key)) is not None:
-                return _replay(item, prior, event)
+                return _replay(conn, item, prior, event)
         raise Conflict(item["ref"], event, item["version"])
 
 
@@ -251,10 +262,11 @@ def _apply(
         after["version"],
         after["history_seq"],
     )
-    for event, follow in followups:
+    for n, (event, follow) in enumerate(followups, 1):
         nxt = rule_for(event, State(after["state"]))
         assert nxt is not None, f"follow-up {event} must be allowed from {after['state']}"
-        after, _ = _write_event(conn, after, nxt, follow, actor, role, at, None, rules)
+        then_key = _followup_key(key, n)
+        after, _ = _write_event(conn, after, nxt, follow, actor, role, at, then_key, rules)
     return replace(fired, to_state=after["state"], version=after["version"])
 
 
