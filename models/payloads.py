@@ -19,9 +19,18 @@ _PHONE = re.compile(r"^[0-9+\-() ]{3,30}$")
 
 
 class Payload(BaseModel):
-    """Base of every payload: unknown keys are errors, strings are stripped."""
+    """Base of every payload: unknown keys are errors, strings are stripped, NUL refused."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL cannot store U+0000 in text; refuse it everywhere alike.
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            raise ValueError("text must not contain the NUL character (U+0000)")
+        return value
 
 
 class PollutionType(StrEnum):
@@ -148,7 +157,7 @@ class PlanIn(Payload):
 class PenaltyIn(Payload):
     filed: bool = Field(default=True, title="已立案")
     decision: str | None = Field(default=None, title="处罚决定")
-    fine_yuan: int | None = Field(default=None, ge=0, title="罚款（元）")
+    fine_yuan: int | None = Field(default=None, ge=0, le=2**31 - 1, title="罚款（元）")
     executed: bool = Field(default=False, title="执行到位")
 
 

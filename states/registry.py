@@ -13,6 +13,9 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, insert, select, text, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
 from models.payloads import CaseNew, TaskNew, dump
 from models.tables import (
@@ -78,12 +81,19 @@ def _names(conn: Connection, model: Any, names: Iterable[str]) -> dict[str, int]
             ]
         else:
             rows = [{"name": n} for n in missing]
-        conn.execute(insert(t), rows)
+        # Another registration may create the same name meanwhile: keep whichever came first.
+        conn.execute(_insert_ignoring_duplicates(conn, t), rows)
         found |= {
             r.name: r.id
             for r in conn.execute(select(t.c.name, t.c.id).where(t.c.name.in_(missing)))
         }
     return found
+
+
+def _insert_ignoring_duplicates(conn: Connection, t: Any) -> Any:
+    if conn.dialect.name == "postgresql":
+        return pg_insert(t).on_conflict_do_nothing(index_elements=["name"])
+    return sqlite_insert(t).on_conflict_do_nothing(index_elements=["name"])
 
 
 def _allocate_ids(conn: Connection, n: int) -> list[int]:
@@ -196,7 +206,14 @@ def register(
                         "name": x.leader,
                     }
                 )
-    conn.execute(insert(ITEM), item_rows)
+    try:
+        conn.execute(insert(ITEM), item_rows)
+    except IntegrityError as err:
+        # Checked above; this is a registration of the same number committed meanwhile.
+        raise BadInput(
+            "编号已被同时登记，请刷新后重试",
+            f"already registered (meanwhile, by another registration): {err.orig}",
+        ) from None
     conn.execute(insert(table(History)), history_rows)
     conn.execute(insert(table(Clock)), clock_rows)
     for model, rows in ((ItemUnit, links), (Measure, measures), (Responsibility, people)):

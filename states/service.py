@@ -21,7 +21,7 @@ from states.effects import COLUMNS, WRITES, Ctx, move_rectification_due
 from states.errors import BadInput, Conflict, Refused, Unmet
 from states.guards import needs_of, unmet
 from states.history import new_row, public_data
-from states.items import load_snapshot, resolve
+from states.items import item_by_id, load_snapshot, resolve
 from states.lifecycle import EVENTS, STATE_ZH, Role, Rule, State, destination, rule_for, rules_for
 from states.rules import Rules
 
@@ -236,7 +236,8 @@ def fire(
             pass
         with conn.begin():
             if key and (prior := _prior(conn, item["id"], key)) is not None:
-                return _replay(conn, item, prior, event)
+                # Another fire with this key won the race: report the item as it now is.
+                return _replay(conn, item_by_id(conn, item["id"]), prior, event)
         raise Conflict(item["ref"], event, item["version"])
 
 

@@ -46,8 +46,15 @@ def read_json(path: Path | None, what: str = "data file") -> Any:
         raise BadInput(
             f"无法读取文件 {path}：{e.strerror}", f"cannot read {what} {path}: {e.strerror}"
         ) from None
+    except UnicodeDecodeError as e:
+        raise BadInput(
+            f"文件 {path} 不是 UTF-8 编码（第 {e.start} 字节）",
+            f"{what} {path} is not UTF-8 (byte {e.start}: {e.reason})",
+        ) from None
     try:
         return json.loads(text)
+    except RecursionError:
+        raise BadInput(f"JSON 嵌套过深：{path}", f"JSON nested too deeply in {path}") from None
     except json.JSONDecodeError as e:
         where = f"{path}: line {e.lineno}, column {e.colno}"
         raise BadInput(
