@@ -12,11 +12,12 @@ from datetime import date, datetime, time
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, insert, select, text, tuple_
+from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from models.bulk import insert_rows
 from models.payloads import CaseNew, TaskNew, dump
 from models.tables import (
     Clock,
@@ -119,13 +120,17 @@ def _check_unique(conn: Connection, kind: str, keys: Sequence[tuple[int, str]]) 
             f"批次内编号重复：{', '.join(dupes[:10])}",
             f"numbers repeated within the batch: {', '.join(dupes[:10])}",
         )
+    by_round: dict[int, list[str]] = {}
+    for rid, ref in keys:
+        by_round.setdefault(rid, []).append(ref)
     existing: list[str] = []
-    for i in range(0, len(keys), 400):
-        chunk = keys[i : i + 400]
-        q = select(ITEM.c.ref).where(
-            ITEM.c.kind == kind, tuple_(ITEM.c.round_id, ITEM.c.ref).in_(chunk)
-        )
-        existing += [r[0] for r in conn.execute(q)]
+    for rid, refs in by_round.items():
+        # One round at a time, so that the lookup is a walk of the unique index.
+        for i in range(0, len(refs), 500):
+            q = select(ITEM.c.ref).where(
+                ITEM.c.kind == kind, ITEM.c.round_id == rid, ITEM.c.ref.in_(refs[i : i + 500])
+            )
+            existing += [r[0] for r in conn.execute(q)]
     if existing:
         raise BadInput(
             f"编号已存在：{', '.join(existing[:10])}",
@@ -207,8 +212,12 @@ def register(
                     }
                 )
     try:
-        conn.execute(insert(ITEM), item_rows)
+        insert_rows(conn, ITEM, item_rows)
     except IntegrityError as err:
+        if "uq_item_ref" not in str(err.orig) and "item.kind, item.round_id, item.ref" not in str(
+            err.orig
+        ):
+            raise
         # Checked above; this is a registration of the same number committed meanwhile.
         raise BadInput(
             "编号已被同时登记，请刷新后重试",
