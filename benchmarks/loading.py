@@ -1,0 +1,255 @@
+"""Figure 1: registering a million cases (交办), against plain ``executemany`` of item rows.
+
+The product path is what ``rectiflow case import`` does: validate each payload, then
+``register`` a batch inside one ``writing`` transaction (item, history head, clock and
+unit links, the FTS index through its trigger). The raw baseline inserts the same
+number of rows, built from the same data, into the same ``item`` table (its indexes,
+foreign keys and, in one of the two variants, the FTS trigger) in a database file of
+its own, with the same PRAGMAs and the same transaction size.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from benchmarks import cases
+from benchmarks.console import Progress
+from models.engine import writing
+from models.types import utc_text
+from states.registry import NewItem, parse_new, register
+from states.service import DEFAULT_RULES
+
+ACTOR = "鞍山市督察整改办"
+RAW_COLUMNS = (
+    "id",
+    "kind",
+    "round_id",
+    "ref",
+    "batch_no",
+    "assigned_at",
+    "district_id",
+    "lead_unit_id",
+    "supervising_unit_id",
+    "summary",
+    "content",
+    "address",
+    "pollution_types",
+    "category",
+    "key_case",
+    "complainant_name",
+    "complainant_phone",
+    "rectification_due",
+    "plan_approved",
+    "satisfaction_signed",
+    "state",
+    "version",
+    "history_seq",
+    "history_head",
+    "review_cycle",
+    "created_at",
+    "updated_at",
+)
+NAME_TABLES = ("inspection_round", "district", "unit")
+Params = tuple[Any, ...]  # the parameters of one statement
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """How long the product took to validate and to register ``items`` cases."""
+
+    items: int
+    validate_s: float
+    register_s: float
+    batch_rates: tuple[float, ...]  # items/s of each transaction, in order
+
+    @property
+    def first_per_s(self) -> float:
+        """The rate over the first tenth of the batches: the table still small."""
+        return _mean(self.batch_rates[: max(1, len(self.batch_rates) // 10)])
+
+    @property
+    def last_per_s(self) -> float:
+        """The rate over the last tenth of the batches: the table nearly full."""
+        return _mean(self.batch_rates[-max(1, len(self.batch_rates) // 10) :])
+
+    @property
+    def per_s(self) -> float:
+        return self.items / self.register_s
+
+    @property
+    def end_to_end_per_s(self) -> float:
+        return self.items / (self.validate_s + self.register_s)
+
+
+@dataclass(frozen=True)
+class RawLoaded:
+    """How long plain ``executemany`` took for the same rows, with and without FTS."""
+
+    items: int
+    fts_s: float
+    plain_s: float
+
+
+def load(engine: Engine, plan: cases.Plan, batch: int = cases.BATCH_SIZE) -> Loaded:
+    """Register every case of ``plan``, one transaction per batch."""
+    progress = Progress("[load] states.registry.register", plan.items)
+    validate_s = register_s = 0.0
+    done = 0
+    rates = []
+    for n, (start, stop) in enumerate(plan.batches(batch)):
+        data = cases.batch(plan, start, stop)
+        t0 = time.perf_counter()
+        items: list[NewItem] = [parse_new("case", d) for d in data]
+        t1 = time.perf_counter()
+        with writing(engine) as conn:
+            register(
+                conn,
+                items,
+                actor=ACTOR,
+                role="coordinator",
+                at=cases.REGISTERED + timedelta(seconds=n),
+                rules=DEFAULT_RULES,
+            )
+        t2 = time.perf_counter()
+        validate_s += t1 - t0
+        register_s += t2 - t1
+        rates.append((stop - start) / (t2 - t1))
+        done = stop
+        progress.update(done)
+    progress.done(f"{done / register_s:,.0f} items/s in register")
+    return Loaded(done, validate_s, register_s, tuple(rates))
+
+
+def _mean(rates: tuple[float, ...]) -> float:
+    # Items over seconds, not the average of rates, so that a slow batch weighs its time.
+    return len(rates) / sum(1 / r for r in rates)
+
+
+def connect(path: Path, synchronous: str) -> sqlite3.Connection:
+    """A plain sqlite3 connection with the product's PRAGMAs; transactions are explicit."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+def copy_schema(source: Path, target: Path, *, fts: bool) -> None:
+    """Create ``source``'s tables, indexes (and FTS, if ``fts``) in a new file ``target``,
+    with the rows of the small name tables the item rows refer to."""
+    src = sqlite3.connect(source)
+    statements = src.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid"
+    ).fetchall()
+    names = {t: src.execute(f"SELECT * FROM {t}").fetchall() for t in NAME_TABLES}
+    src.close()
+    dst = connect(target, "FULL")
+    dst.execute("BEGIN IMMEDIATE")
+    for kind, name, sql in statements:
+        if name.startswith("item_fts_") or name == "alembic_version":
+            continue  # FTS5 makes its shadow tables itself
+        if not fts and (name == "item_fts" or kind == "trigger"):
+            continue
+        dst.execute(sql)
+    for t, rows in names.items():
+        if rows:
+            marks = ", ".join("?" * len(rows[0]))
+            dst.executemany(f"INSERT INTO {t} VALUES ({marks})", rows)
+    dst.execute("COMMIT")
+    dst.close()
+
+
+def _ids(path: Path, t: str) -> dict[str, int]:
+    conn = sqlite3.connect(path)
+    try:
+        return {name: id_ for id_, name in conn.execute(f"SELECT id, name FROM {t}")}
+    finally:
+        conn.close()
+
+
+def _raw_row(index: int, d: dict[str, Any], ids: dict[str, dict[str, int]], at: str) -> Params:
+    person = d.get("complainant") or {}
+    return (
+        index + 1,
+        "case",
+        ids["inspection_round"][d["round"]],
+        d["intake_no"],
+        d["batch_no"],
+        utc_text(datetime.fromisoformat(d["assigned_at"])),
+        ids["district"][d["district"]],
+        ids["unit"][d["lead_unit"]],
+        ids["unit"][d["supervising_unit"]],
+        d["summary"],
+        d["content"],
+        d["address"],
+        json.dumps(d["pollution_types"], ensure_ascii=False, separators=(",", ":")),
+        d["category"],
+        int(d["key_case"]),
+        person.get("name"),
+        person.get("phone"),
+        d["rectification_due"],
+        0,
+        0,
+        "assigned",
+        1,
+        1,
+        f"{index:064x}",
+        1,
+        at,
+        at,
+    )
+
+
+def raw_load(
+    product: Path, directory: Path, plan: cases.Plan, batch: int = cases.BATCH_SIZE
+) -> RawLoaded:
+    """Insert ``plan.items`` item rows with ``executemany`` into two fresh files: the
+    item table with its FTS trigger, and without; both timed per batch transaction."""
+    paths = {"fts": directory / "raw-load-fts.db", "plain": directory / "raw-load-plain.db"}
+    for key, path in paths.items():
+        remove_database(path)
+        copy_schema(product, path, fts=key == "fts")
+    ids = {t: _ids(product, t) for t in NAME_TABLES}
+    conns = {key: connect(path, "FULL") for key, path in paths.items()}
+    spent = dict.fromkeys(paths, 0.0)
+    sql = (
+        f"INSERT INTO item ({', '.join(RAW_COLUMNS)}) VALUES ({', '.join('?' * len(RAW_COLUMNS))})"
+    )
+    progress = Progress("[load] raw executemany of item rows, with and without FTS", plan.items)
+    try:
+        for n, (start, stop) in enumerate(plan.batches(batch)):
+            at = utc_text(cases.REGISTERED + timedelta(seconds=n))
+            data = cases.batch(plan, start, stop)
+            rows = [_raw_row(start + i, d, ids, at) for i, d in enumerate(data)]
+            for key, conn in conns.items():
+                t0 = time.perf_counter()
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(sql, rows)
+                conn.execute("COMMIT")
+                spent[key] += time.perf_counter() - t0
+            progress.update(stop)
+    finally:
+        for conn in conns.values():
+            conn.close()
+        for path in paths.values():
+            remove_database(path)
+    progress.done(
+        f"{plan.items / spent['fts']:,.0f} rows/s with FTS, "
+        f"{plan.items / spent['plain']:,.0f} rows/s without"
+    )
+    return RawLoaded(plan.items, spent["fts"], spent["plain"])
+
+
+def remove_database(path: Path) -> None:
+    """Delete an SQLite file and its WAL and shared-memory files, if there."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
