@@ -222,15 +222,16 @@ def fire(
     actor = _check_actor(actor)
     key = idempotency_key.strip() if idempotency_key else None
     with engine.connect() as conn:
-        with conn.begin():
-            item = resolve(conn, ref, kind)
-            if key and (prior := _prior(conn, item["id"], key)) is not None:
-                return _replay(conn, item, prior, event)
-            if expected_version is not None and item["version"] != expected_version:
-                raise Conflict(item["ref"], event, expected_version)
-            rule = check(conn, item, event, role_, payload, at, rules)
         try:
+            # One write transaction from read to write: on SQLite the lock is held throughout,
+            # on PostgreSQL the version check in the UPDATE catches a commit in between.
             with conn.execution_options(rectiflow_write=True).begin():
+                item = resolve(conn, ref, kind)
+                if key and (prior := _prior(conn, item["id"], key)) is not None:
+                    return _replay(conn, item, prior, event)
+                if expected_version is not None and item["version"] != expected_version:
+                    raise Conflict(item["ref"], event, expected_version)
+                rule = check(conn, item, event, role_, payload, at, rules)
                 return _apply(conn, dict(item), rule, payload, actor, role_, at, key, rules)
         except _Stale:
             pass

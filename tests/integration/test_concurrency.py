@@ -254,6 +254,11 @@ def meanwhile(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
 def test_fire_checked_then_overtaken_is_a_conflict_and_writes_nothing(
     engine: Engine, meanwhile: Callable[..., None]
 ) -> None:
+    if engine.dialect.name == "sqlite":
+        pytest.skip(
+            "SQLite: fire holds the write lock from its read to its write, so no one can "
+            "commit in between; the other writer waits its turn"
+        )
     item_id = add(engine, case_data("M1"), at=AT)
     meanwhile(service, "check", lambda: _acknowledge(engine, "M1", "经办人甲"))
     with pytest.raises(Conflict) as caught:
@@ -285,6 +290,11 @@ def test_update_checked_then_overtaken_is_a_conflict_and_writes_nothing(
 def test_key_replay_after_losing_the_race_reports_the_current_version(
     engine: Engine, meanwhile: Callable[..., None]
 ) -> None:
+    if engine.dialect.name == "sqlite":
+        pytest.skip(
+            "SQLite: fire holds the write lock from its read to its write, so no one can "
+            "commit in between; the other writer waits its turn"
+        )
     add(engine, case_data("M3"), at=AT)
     first: list[Fired] = []
     meanwhile(service, "check", lambda: first.append(_acknowledge(engine, "M3", "经办人", "k")))
