@@ -91,6 +91,7 @@ def run(directory: Path, args: argparse.Namespace) -> Outcome:
         paces = {mode: transitions.measure(path, mode, targets) for mode in MODES}
         fsync_after = fsync_ms(directory)
         transitions.checkpoint(path)
+        sweeping.product(engine, cases.WARNED, "the evening's sweep: warnings (untimed)")
         raw_swept = sweeping.raw(path, cases.SWEEP_NOW)
         swept = sweeping.product(engine, cases.SWEEP_NOW, "measured sweep")
     finally:

@@ -11,8 +11,10 @@ The timeline the benchmark needs is fixed here (all Asia/Shanghai):
 - a share of them (5 % by default) arrives already overdue: their rectification
   deadline passed before registration, all rungs of the escalation ladder are due by
   ``CATCH_UP`` (the sweep that follows the import);
-- exactly ``sweep_clocks`` cases fall due between the two sweeps, with three or four
-  rungs due at ``SWEEP_NOW``;
+- exactly ``sweep_clocks`` cases are due on Monday 15 June: the sweep the evening before
+  midnight (``WARNED``) warns them, and the measured sweep just after midnight
+  (``SWEEP_NOW``) finds them overdue and sends each its supervision letter: the steady
+  state of a sweep that runs every few minutes, one rung per clock;
 - all others are due after ``SWEEP_NOW`` + 2 days, so no rung of theirs is due.
 """
 
@@ -29,7 +31,8 @@ ROUND = "第三轮中央生态环境保护督察"
 BATCH_SIZE = 10_000
 REGISTERED = datetime(2026, 6, 1, 9, 0, tzinfo=SHANGHAI)  # a Monday
 CATCH_UP = datetime(2026, 6, 1, 9, 30, tzinfo=SHANGHAI)
-SWEEP_NOW = datetime(2026, 6, 15, 9, 0, tzinfo=SHANGHAI)
+WARNED = datetime(2026, 6, 15, 23, 55, tzinfo=SHANGHAI)
+SWEEP_NOW = datetime(2026, 6, 16, 0, 5, tzinfo=SHANGHAI)
 FIRED_AT = datetime(2026, 6, 2, 10, 0, tzinfo=SHANGHAI)
 
 DISTRICTS = (
@@ -199,10 +202,9 @@ def _dates(rng: random.Random, group: str) -> tuple[date, date]:
         assigned = _day(rng, date(2026, 3, 2), date(2026, 4, 30))
         return assigned, _day(rng, date(2026, 5, 6), date(2026, 5, 20))
     if group == "sweep":
-        # Due 2-10 June: the warning falls after the catch-up sweep, and by 15 June at
-        # least warning, supervision letter and interview are due.
+        # Due Monday 15 June, a working day: warned on the 15th, overdue from midnight.
         assigned = _day(rng, date(2026, 3, 2), date(2026, 5, 29))
-        return assigned, _day(rng, date(2026, 6, 2), date(2026, 6, 10))
+        return assigned, date(2026, 6, 15)
     assigned = _day(rng, date(2026, 3, 2), date(2026, 5, 29))
     return assigned, _day(rng, date(2026, 6, 22), date(2026, 12, 31))
 

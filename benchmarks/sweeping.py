@@ -1,8 +1,9 @@
 """Figure 3: the deadline sweep over a million clocks, against set-based SQL.
 
 ``catch_up`` is the sweep that follows the import: it escalates the cases that arrived
-already overdue (every rung of the ladder). ``sweep`` is the measured one, two weeks
-later, when exactly ``plan.sweep_clocks`` rectification clocks have fallen due. The raw
+already overdue (every rung of the ladder, reported for information). ``sweep`` is the
+measured one, just after midnight, when exactly ``plan.sweep_clocks`` rectification
+clocks (warned by the evening's sweep) have become overdue. The raw
 baseline writes the same rows (escalations, history, notifications, clock and item
 updates) with six INSERT … SELECT / UPDATE statements, and is rolled back so that the
 product then finds the same due clocks.
