@@ -1157,7 +1157,7 @@ class _Life:
                 default_end = local_date(when) + timedelta(days=self.rules.notice_days - 1)
                 notice_end = date.fromisoformat(data.get("notice_end", default_end.isoformat()))
             if todo.event == "close" and todo.role == "system":
-                key = f"auto-close:{notice_end}"  # what the sweep itself would use
+                key = f"auto-close:demo:{notice_end}"  # a system close, idempotent like the sweep's
             steps.append(Step(when, todo.event, todo.actor, todo.role, data, key))
             after = when
         return steps

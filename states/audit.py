@@ -55,22 +55,28 @@ class AuditReport:
         }
 
 
-def _stream(engine: Engine, query: Any, size: int = 5000) -> Iterator[Any]:
-    with engine.connect() as conn:
-        result = conn.execution_options(yield_per=size).execute(query).mappings()
-        yield from result
-
-
 def verify(engine: Engine) -> AuditReport:
     """Check every item's history chain; an empty ``breaches`` list means it is intact."""
     report = AuditReport()
-    items = _stream(
-        engine,
-        select(
-            ITEM.c.id, ITEM.c.ref, ITEM.c.state, ITEM.c.history_seq, ITEM.c.history_head
-        ).order_by(ITEM.c.id),
-    )
-    rows = _stream(engine, select(HISTORY).order_by(HISTORY.c.item_id, HISTORY.c.seq))
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            # One snapshot for both reads, so that events committed meanwhile are not breaks.
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():  # on SQLite (WAL) one read transaction is one snapshot
+            items = conn.execution_options(yield_per=5000).execute(
+                select(ITEM.c.id, ITEM.c.ref, ITEM.c.state, ITEM.c.history_seq,
+                       ITEM.c.history_head).order_by(ITEM.c.id)
+            ).mappings()  # fmt: skip
+            rows = (
+                conn.execution_options(yield_per=5000)
+                .execute(select(HISTORY).order_by(HISTORY.c.item_id, HISTORY.c.seq))
+                .mappings()
+            )
+            _walk(report, iter(items), iter(rows))
+    return report
+
+
+def _walk(report: AuditReport, items: Iterator[Any], rows: Iterator[Any]) -> None:
     pending = next(rows, None)
     for item in items:
         report.items += 1
@@ -86,7 +92,6 @@ def verify(engine: Engine) -> AuditReport:
     while pending is not None:
         report.breaches.append(_orphan(pending))
         pending = next(rows, None)
-    return report
 
 
 def _orphan(row: Any) -> Breach:
@@ -99,6 +104,11 @@ def _orphan(row: Any) -> Breach:
         f"历史记录 #{row['id']} 所属事项不存在",
         f"history row #{row['id']} belongs to no item",
     )
+
+
+def _row_of(chain: list[Any]) -> str:
+    """' seq N (#id)' of the newest row, for messages about the chain's end."""
+    return f" seq {chain[-1]['seq']} (#{chain[-1]['id']})" if chain else ""
 
 
 def check_chain(item: Any, chain: list[Any]) -> list[Breach]:
@@ -171,14 +181,15 @@ def check_chain(item: Any, chain: list[Any]) -> list[Breach]:
         breach(
             chain[-1] if chain else None,
             "head_mismatch",
-            f"事项 {ref} 的链头与最新记录不符",
-            f"item {ref}: the item's head hash is not its newest row's hash",
+            f"事项 {ref} 的链头与最新记录{_row_of(chain)}不符",
+            f"item {ref}: the item's head hash is not the hash of its newest row{_row_of(chain)}",
         )
     if prev_state is not None and prev_state != item["state"]:
         breach(
             chain[-1],
             "state_mismatch",
-            f"事项 {ref} 当前状态与历史回放结果不符",
-            f"item {ref}: state {item['state']} is not the replay of its history ({prev_state})",
+            f"事项 {ref} 当前状态与历史回放结果（至{_row_of(chain)}）不符",
+            f"item {ref}: state {item['state']} is not the replay of its history "
+            f"({prev_state} at{_row_of(chain)})",
         )
     return out

@@ -65,7 +65,7 @@ def sweep(
             done = _escalate_batch(conn, now, rules, batch, result)
         if done == 0:
             break
-    for item_id, ref, notice_end in _notices_over(engine, now):
+    for item_id, ref, clock_id in _notices_over(engine, now):
         try:
             fire(
                 engine,
@@ -75,7 +75,8 @@ def sweep(
                 role="system",
                 at=now,
                 data={"note": "公示期满无异议，自动销号"},
-                idempotency_key=f"auto-close:{notice_end.isoformat()}",
+                # Keyed by the notice clock: a republished item has a new one and closes again.
+                idempotency_key=f"auto-close:{clock_id}",
                 rules=rules,
             )
             result.closed.append(ref)
@@ -256,12 +257,12 @@ def _write_batch(
         raise RuntimeError("item versions moved under the sweep's lock; batch rolled back")
 
 
-def _notices_over(engine: Engine, now: datetime) -> Iterator[tuple[int, str, Any]]:
+def _notices_over(engine: Engine, now: datetime) -> Iterator[tuple[int, str, int]]:
     pending = exists().where(
         and_(OBJECTION.c.item_id == ITEM.c.id, OBJECTION.c.status == "pending")
     )
     query = (
-        select(ITEM.c.id, ITEM.c.ref, ITEM.c.notice_end)
+        select(ITEM.c.id, ITEM.c.ref, CLOCK.c.id)
         .join(CLOCK, CLOCK.c.item_id == ITEM.c.id)
         .where(
             CLOCK.c.kind == clocks.NOTICE,
