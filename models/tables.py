@@ -403,3 +403,15 @@ class SweepRun(SQLModel, table=True):
 def table(model: type[SQLModel]) -> Any:
     """The Core table of a model, for set-based statements on the hot paths."""
     return model.__table__  # type: ignore[attr-defined]
+
+
+class DispatchRun(SQLModel, table=True):
+    """One run of the notification dispatcher, for ``rectiflow status``."""
+
+    __tablename__ = "dispatch_run"
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = _instant(nullable=False)
+    finished_at: datetime | None = _instant()
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
