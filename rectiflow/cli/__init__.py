@@ -6,14 +6,18 @@ conflict. Every read command takes ``--json``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.table import Table
 
 from rectiflow.cli.common import JSON_OPT, engine_ctx, err, handled, now_or, out, print_json
 from rectiflow.cli.items import item_app
+from rectiflow.cli.reports import report_app
 from rectiflow.settings import settings
 from states import deadlines, lifecycle, revisits
 from states.audit import verify
+from states.errors import BadInput
 from states.sweep import sweep as run_sweep
 
 app = typer.Typer(
@@ -33,6 +37,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(revisit_app, name="revisit")
+app.add_typer(report_app, name="report")
 
 
 @db_app.command("upgrade")
@@ -87,9 +92,31 @@ def sweep(
 
 
 @app.command("diagram")
-def diagram() -> None:
-    """The lifecycle as a Mermaid state diagram, generated from the machine."""
-    typer.echo(lifecycle.mermaid(), nl=False)
+@handled
+def diagram(
+    format_: str = typer.Option(
+        "mermaid", "--format", help="mermaid (state diagram) or bpmn (BPMN 2.0 XML with layout)."
+    ),
+    output: Path = typer.Option(None, "--output", help="Write to this file instead of stdout."),
+) -> None:
+    """The lifecycle as a Mermaid state diagram or BPMN 2.0 XML, generated from the table."""
+    if format_ == "mermaid":
+        text = lifecycle.mermaid()
+    elif format_ == "bpmn":
+        from states.bpmn import bpmn
+
+        text = bpmn(settings().rules())
+    else:
+        raise BadInput(f"未知格式 {format_!r}", f"unknown format {format_!r}; mermaid or bpmn")
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise BadInput(
+            f"无法写入文件 {output}：{e.strerror}", f"cannot write {output}: {e.strerror}"
+        ) from None
 
 
 @app.command("demo")
