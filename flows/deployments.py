@@ -18,6 +18,7 @@ from flows.actions import FLOWS, flow_name
 from flows.batches import import_batch_file, revisit_sampling
 from flows.lifecycle import deadline_sweep, transition
 from flows.notify import dispatch_notifications
+from flows.reports import report_deployments
 from states.calendar import SHANGHAI
 
 TIMEZONE = "Asia/Shanghai"
@@ -60,6 +61,7 @@ def deployments(sweep_minutes: int = 10) -> list[RunnerDeployment]:
             schedule=Cron(REVISIT_CRON, timezone=TIMEZONE),
         ),
         _deploy(import_batch_file, "批次导入：JSON 行文件 → 事项，全部成功或全部不导入"),
+        *report_deployments(),
     ]
     return made
 
@@ -67,4 +69,5 @@ def deployments(sweep_minutes: int = 10) -> list[RunnerDeployment]:
 def deployment_names() -> list[str]:
     """``FLOW/DEPLOYMENT`` of every deployment."""
     fixed = ["transition", "deadline-sweep", "dispatch-notifications", "revisit-sampling"]
+    fixed += ["daily-dispatch", "weekly-report", "monthly-report"]
     return [f"{n}/{n}" for n in [*fixed, "import-batch", *(flow_name(e) for e in FLOWS)]]

@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
+from prefect.types.entrypoint import EntrypointType
 from pydantic import Field
 
 from models.engine import reading
@@ -120,16 +121,19 @@ def report_deployments() -> list[RunnerDeployment]:
             name="daily-dispatch",
             schedule=Cron(DAILY_CRON, timezone=TIMEZONE),
             description="按日调度：每日 08:00 列出到期及超期事项，按责任单位",
+            entrypoint_type=EntrypointType.MODULE_PATH,
         ),
         weekly_report.to_deployment(
             name="weekly-report",
             schedule=Cron(WEEKLY_CRON, timezone=TIMEZONE),
             description="周报：每周一 08:00，上周（周一至周日）的整改情况",
+            entrypoint_type=EntrypointType.MODULE_PATH,
         ),
         monthly_report.to_deployment(
             name="monthly-report",
             schedule=Cron(MONTHLY_CRON, timezone=TIMEZONE),
             description="月报：每月1日 08:00，上月的整改情况",
+            entrypoint_type=EntrypointType.MODULE_PATH,
         ),
     ]
     # to_deployment is sync-compatible: called from sync code it returns the deployment.
