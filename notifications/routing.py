@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -206,7 +208,7 @@ class _Reader:
         url = self.scalar(node, "email")
         if url is None:
             return None
-        if url.split("://", 1)[0] not in {"mailto", "mailtos"} or _instantiate(url) is None:
+        if url.split("://", 1)[0] not in {"mailto", "mailtos"} or plugin_for(url) is None:
             self.problem(
                 node,
                 "email 应为 mailto:// 或 mailtos:// 的 Apprise 地址 / email must be a "
@@ -275,7 +277,7 @@ class _Reader:
                 "mailto(s)://, json(s)://, dingtalk://, wecombot:// or feishu://",
             )
             return []
-        plugin = _instantiate(text)
+        plugin = plugin_for(text)
         if plugin is None:
             self.problem(node, f"{where}: Apprise 无法解析该地址 / Apprise rejects this URL")
             return []
@@ -287,7 +289,7 @@ class _Reader:
     def _email_recipients(
         self, node: Node, url: str, name: str | None, line: int
     ) -> list[Recipient]:
-        plugin = _instantiate(url)
+        plugin = plugin_for(url)
         if plugin is None or not getattr(plugin, "targets", None):
             self.problem(node, "邮件地址无效 / invalid mail URL or address")
             return []
@@ -299,6 +301,16 @@ class _Reader:
         return out
 
 
-def _instantiate(url: str) -> Any:
-    """The Apprise plugin for ``url``, or None if Apprise cannot parse it."""
+@cache
+def _load_plugins() -> None:
+    # Apprise imports all its plugins on first use; the email plugin's PGP support
+    # imports the deprecated ``imghdr``. That warning is Apprise's, not ours to fix.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        apprise.Apprise.instantiate("json://localhost", suppress_exceptions=True)
+
+
+def plugin_for(url: str) -> Any:
+    """A fresh Apprise plugin for ``url``, or None if Apprise cannot parse it."""
+    _load_plugins()
     return apprise.Apprise.instantiate(url, suppress_exceptions=True)

@@ -23,9 +23,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Any, Protocol
 
-import apprise
-
-from notifications.routing import Recipient
+from notifications.routing import Recipient, plugin_for
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -64,7 +62,7 @@ class SmtpTransport:
     """Mail over SMTP with the idempotency key as Message-ID (timeout: the URL's ``cto``)."""
 
     def send(self, message: Message) -> None:
-        plugin: Any = apprise.Apprise.instantiate(message.recipient.url, suppress_exceptions=True)
+        plugin: Any = plugin_for(message.recipient.url)
         if plugin is None or message.recipient.address is None:
             raise DeliveryFailed("邮件地址无效 / invalid mail URL")
         sender = plugin.from_addr[1]
@@ -118,7 +116,7 @@ class AppriseTransport:
     """Webhook, DingTalk, WeCom and Feishu through Apprise (timeouts: ``cto``/``rto``)."""
 
     def send(self, message: Message) -> None:
-        plugin: Any = apprise.Apprise.instantiate(message.recipient.url, suppress_exceptions=True)
+        plugin: Any = plugin_for(message.recipient.url)
         if plugin is None:
             raise DeliveryFailed("Apprise 无法解析该地址 / Apprise rejects this URL")
         if hasattr(plugin, "headers") and isinstance(plugin.headers, dict):
