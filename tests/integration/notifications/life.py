@@ -9,13 +9,15 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from models.engine import writing
 from models.tables import Notification, table
 from notifications import Dispatcher, Policy, Templates, default_transports, load
 from notifications.routing import AUDIENCES
 from states import revisits
 from states.calendar import SHANGHAI
 from states.editing import update_item
-from states.service import fire
+from states.registry import parse_new, register
+from states.service import DEFAULT_RULES, fire
 from states.sweep import sweep
 from tests.conftest import AT
 from tests.support import RESOLVED_CASE, SIGNOFFS, acceptance, add, case_data
@@ -107,3 +109,20 @@ def live_every_notice(engine: Engine) -> None:
 def outbox(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(select(NOTE).order_by(NOTE.c.id)).mappings()]
+
+
+def many_warnings(engine: Engine, n: int, at: datetime | None = None) -> int:
+    """Register ``n`` cases due 2024-09-30 and sweep on its eve: ``n`` warnings (预警) to
+    their person in charge, one notification each. Returns how many were queued."""
+    items = [parse_new("case", case_data(f"D3{i:06d}")) for i in range(n)]
+    for start in range(0, n, 2000):
+        with writing(engine) as conn:
+            register(
+                conn,
+                items[start : start + 2000],
+                actor="督改办",
+                role="coordinator",
+                at=AT,
+                rules=DEFAULT_RULES,
+            )
+    return sweep(engine, at or sh(2024, 9, 30)).notifications

@@ -121,11 +121,13 @@ class Receiver:
                 if n == receiver.stall_at:
                     receiver.stalled.set()
                     receiver.release.wait(60)
-                code = receiver.status(n)
-                self.send_response(code)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
+                try:
+                    self.send_response(receiver.status(n))
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"{}")
+                except OSError:  # the sender died while we held its request
+                    self.close_connection = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
