@@ -357,7 +357,9 @@ class Dispatcher:
             status = "dead"
         else:
             status = "pending"
-        return self._settle(conn, row["id"], status, now, error, row["attempts"])
+        return self._settle(
+            conn, row["id"], status, now, error, row["attempts"], row["notification_id"]
+        )
 
     def _settle(
         self,
@@ -367,6 +369,7 @@ class Dispatcher:
         now: datetime,
         error: str | None,
         attempts: int = 0,
+        note_id: int | None = None,
     ) -> str:
         values: dict[str, Any] = {"status": status, "claimed_until": None, "last_error": error}
         if status == "sent":
@@ -380,9 +383,10 @@ class Dispatcher:
             .where(DELIVERY.c.id == delivery_id, DELIVERY.c.status == "pending")
             .values(**values)
         )
-        note_id = conn.execute(
-            select(DELIVERY.c.notification_id).where(DELIVERY.c.id == delivery_id)
-        ).scalar_one()
+        if note_id is None:
+            note_id = conn.execute(
+                select(DELIVERY.c.notification_id).where(DELIVERY.c.id == delivery_id)
+            ).scalar_one()
         settle_notification(conn, note_id, now, error)
         return status
 
@@ -390,20 +394,14 @@ class Dispatcher:
 def settle_notification(conn: Connection, note_id: int, now: datetime, error: str | None) -> None:
     """A notification's status from its deliveries: pending while any is, then dead if any
     died, else sent; its attempts are the sum of theirs."""
-    counts: dict[str, int] = {
-        r[0]: r[1]
-        for r in conn.execute(
-            select(DELIVERY.c.status, func.count())
-            .where(DELIVERY.c.notification_id == note_id)
-            .group_by(DELIVERY.c.status)
-        )
-    }
-    attempts = conn.execute(
-        select(func.coalesce(func.sum(DELIVERY.c.attempts), 0)).where(
-            DELIVERY.c.notification_id == note_id
-        )
-    ).scalar_one()
-    status = "pending" if counts.get("pending") else "dead" if counts.get("dead") else "sent"
+    pending, dead, attempts = conn.execute(
+        select(
+            func.count().filter(DELIVERY.c.status == "pending"),
+            func.count().filter(DELIVERY.c.status == "dead"),
+            func.coalesce(func.sum(DELIVERY.c.attempts), 0),
+        ).where(DELIVERY.c.notification_id == note_id)
+    ).one()
+    status = "pending" if pending else "dead" if dead else "sent"
     values: dict[str, Any] = {"status": status, "attempts": int(attempts)}
     if error is not None:
         values["last_error"] = error
