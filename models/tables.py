@@ -415,3 +415,45 @@ class DispatchRun(SQLModel, table=True):
     sent: int = 0
     failed: int = 0
     dead: int = 0
+
+
+class NotificationDelivery(SQLModel, table=True):
+    """One notification to one recipient (送达): sent once, with a stable idempotency key.
+
+    A notification names an audience; the recipients are resolved from the routing file
+    when it is first dispatched, one row each. ``claimed_until`` is a lease: a dispatcher
+    that dies mid-send leaves it behind, and the row comes back when it runs out.
+    """
+
+    __tablename__ = "notification_delivery"
+    __table_args__ = (
+        UniqueConstraint("notification_id", "recipient", name="uq_delivery_recipient"),
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id")
+    recipient: str  # a label that names one recipient without its secrets
+    channel: str  # email | webhook | dingtalk | wecom | feishu
+    idem_key: str = Field(unique=True)  # SMTP Message-ID, HTTP Idempotency-Key
+    status: str = "pending"  # pending | sent | dead
+    attempts: int = 0
+    next_attempt_at: datetime = _instant(nullable=False)
+    claimed_until: datetime | None = _instant()
+    claimed_by: str | None = None
+    last_error: str | None = None
+    created_at: datetime = _instant(nullable=False)
+    sent_at: datetime | None = _instant()
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """Every attempt at a delivery: written when claimed, completed with its outcome."""
+
+    __tablename__ = "delivery_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="notification_delivery.id", index=True)
+    number: int  # 1 for the first attempt of the delivery
+    worker: str
+    started_at: datetime = _instant(nullable=False)
+    finished_at: datetime | None = _instant()
+    outcome: str | None = None  # sent | failed | interrupted; None while in flight
+    error: str | None = None

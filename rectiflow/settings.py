@@ -38,6 +38,19 @@ class Settings(BaseSettings):
         default_factory=dict, description='widen who fires what, e.g. {"accept": ["coordinator"]}'
     )
     sweep_minutes: int = Field(10, ge=1, description="deadline-sweep interval; status alarms at 3x")
+    notifications_file: Path | None = Field(
+        None, description="YAML: who receives which notification, by unit and audience"
+    )
+    templates_dir: Path | None = Field(
+        None, description="folder whose *.j2 files override the built-in notification templates"
+    )
+    notify_max_attempts: int = Field(8, ge=1, description="attempts before a delivery is dead")
+    notify_backoff_seconds: float = Field(30.0, gt=0, description="wait after the first failure")
+    notify_backoff_max_seconds: float = Field(3600.0, gt=0, description="longest wait")
+    notify_lease_seconds: float = Field(
+        300.0, gt=0, description="how long a claimed delivery stays with its dispatcher"
+    )
+    notify_batch: int = Field(20, ge=1, description="deliveries claimed at a time")
 
     def rules(self) -> Rules:
         """The rulebook's numbers as configured."""

@@ -9,8 +9,15 @@ is retried.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+
+from sqlalchemy import Connection, select
+
+from models.tables import Clock, table
+from states.calendar import to_local_iso
+
+CLOCK = table(Clock)
 
 # Event → (template, audiences) for the steps that hand work to someone else.
 EVENT_NOTICES: Mapping[str, tuple[str, tuple[str, ...]]] = {
@@ -41,6 +48,35 @@ def item_facts(item: Mapping[str, Any]) -> dict[str, Any]:
         "lead_unit_id": item["lead_unit_id"],
         "supervising_unit_id": item["supervising_unit_id"],
         "state": item["state"],
+        "notice_start": _day(item.get("notice_start")),
+        "notice_end": _day(item.get("notice_end")),
+    }
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def clock_facts(conn: Connection, item_id: int, at: datetime) -> dict[str, Any]:
+    """The clock running on an item at ``at`` (kind, due time, days overdue), or nothing.
+
+    Called inside the transaction that writes the notification, after the clocks were
+    switched, so a notice says by when the work it hands over is due.
+    """
+    row = conn.execute(
+        select(CLOCK.c.kind, CLOCK.c.due_at, CLOCK.c.provisional)
+        .where(CLOCK.c.item_id == item_id, CLOCK.c.stopped_at.is_(None))
+        .order_by(CLOCK.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return {}
+    due_at: datetime = row.due_at
+    return {
+        "clock": row.kind,
+        "due_at": to_local_iso(due_at),
+        "days_overdue": max(0, (at - due_at).days),
+        "provisional": bool(row.provisional),
     }
 
 

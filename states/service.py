@@ -324,7 +324,12 @@ def _write_event(
     if rule.event in outbox.EVENT_NOTICES:
         template, audiences = outbox.EVENT_NOTICES[rule.event]
         notes = outbox.rows(
-            item=after, template=template, audiences=audiences, cause=f"h:{item['id']}:{seq}", at=at
+            item=after,
+            template=template,
+            audiences=audiences,
+            cause=f"h:{item['id']}:{seq}",
+            at=at,
+            extra=outbox.clock_facts(conn, item["id"], at),
         )
         conn.execute(insert(NOTIFICATION), notes)
     return after, ctx.followups

@@ -14,6 +14,7 @@ from rich.table import Table
 from rectiflow.cli.common import JSON_OPT, engine_ctx, err, handled, now_or, out, print_json
 from rectiflow.cli.items import item_app
 from rectiflow.cli.reports import report_app
+from rectiflow.cli.notifications import notifications_app
 from rectiflow.settings import settings
 from states import deadlines, lifecycle, revisits
 from states.audit import verify
@@ -38,6 +39,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(revisit_app, name="revisit")
 app.add_typer(report_app, name="report")
+app.add_typer(notifications_app, name="notifications")
 
 
 @db_app.command("upgrade")
