@@ -13,8 +13,8 @@ from rich.table import Table
 
 from rectiflow.cli.common import JSON_OPT, engine_ctx, err, handled, now_or, out, print_json
 from rectiflow.cli.items import item_app
-from rectiflow.cli.reports import report_app
 from rectiflow.cli.notifications import notifications_app
+from rectiflow.cli.reports import report_app
 from rectiflow.settings import settings
 from states import deadlines, lifecycle, revisits
 from states.audit import verify
