@@ -217,7 +217,17 @@ def up_(
 ) -> None:
     """Run the product: a local Prefect server (unless PREFECT_API_URL is set) serving the flows."""
     from models.schema import upgrade
+    from notifications.routing import load as load_routing
     from rectiflow.up import up
+
+    # A bad routing file is refused before anything starts, naming each line and problem.
+    conf = settings()
+    load_routing(conf.notifications_file)
+    if conf.notifications_file is None:
+        err.print(
+            "note: RECTIFLOW_NOTIFICATIONS_FILE is not set, so notifications have no recipients"
+            " and are marked dead (未配置通知接收人); see README, Notifications"
+        )
 
     def prepare(load: bool) -> None:
         from sqlalchemy import func, select

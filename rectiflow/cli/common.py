@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -92,3 +93,20 @@ def engine_ctx() -> Iterator[Any]:
         yield engine
     finally:
         engine.dispose()
+
+
+def announce(engine: Any, fired: dict[str, Any], *, actor: str, role: str) -> None:
+    """Tell the Prefect event feed about a committed transition, when a Prefect API is
+    configured (``PREFECT_API_URL``); best effort, as from a flow."""
+    if not os.environ.get("PREFECT_API_URL") or fired.get("replayed"):
+        return
+    from flows import feed
+    from states.errors import RectiflowError
+    from states.monitor import item_label
+
+    try:
+        with engine.connect() as conn:
+            labels = item_label(conn, f"#{fired['item_id']}")
+    except (RectiflowError, KeyError):
+        labels = None
+    feed.emit_transition(fired | {"actor": actor, "role": role}, labels)

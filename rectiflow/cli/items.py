@@ -11,6 +11,7 @@ from rich.table import Table
 from models.engine import writing
 from rectiflow.cli.common import (
     JSON_OPT,
+    announce,
     engine_ctx,
     handled,
     now_or,
@@ -224,6 +225,7 @@ def item_app(kind: str) -> typer.Typer:
                 kind=kind,
                 rules=settings().rules(),
             )
+            announce(engine, done.to_dict(), actor=actor, role=role)
         _report(done.to_dict(), json_)
 
     @app.command("history")

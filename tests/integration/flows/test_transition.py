@@ -3,8 +3,11 @@ UI, idempotent retries, and the item's events in the event feed."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +21,7 @@ from flows.actions import FLOWS
 from flows.lifecycle import transition
 from models.tables import History, table
 from tests.conftest import AT
+from tests.integration.cli import cli_env
 from tests.support import RESOLVED_CASE, acceptance, add, case_data
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -164,3 +168,29 @@ def test_per_event_flow_rejects_a_bad_field_before_firing(flow_db: Engine) -> No
     assert run.state is not None and run.state.is_failed()
     assert "proposed_due" in (run.state.message or "")
     assert _history(flow_db, item_id, "request_extension") == 0
+
+
+def test_cli_fire_emits_the_item_event_when_a_prefect_api_is_configured(
+    flow_db: Engine, db_url: str, tmp_path: Path
+) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    ref = _ref()
+    add(flow_db, case_data(ref), at=AT)
+    env = cli_env(db_url) | {"PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    done = subprocess.run(
+        [sys.executable, "-m", "rectiflow", "case", "fire", ref, "acknowledge"]
+        + ["--actor", "刘洋", "--role", "operator"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    events = _events("rectiflow.item.acknowledge", f"rectiflow.item.{ref}")
+    assert len(events) == 1
+    assert events[0].payload["actor"] == "刘洋"
+    assert {r.id for r in events[0].related} >= {"rectiflow.district.海城市"}

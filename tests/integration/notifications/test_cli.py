@@ -78,3 +78,23 @@ def test_dispatch_list_retry_and_preview(db_url: str, engine: Engine, tmp_path: 
         assert "To: lead_unit-hook" in shown.stdout  # the letter's first audience
     finally:
         receiver.stop()
+
+
+def test_up_refuses_a_bad_routing_file_before_starting_anything(
+    db_url: str, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("defaults:\n  bosses: [json://h/y]\n", "utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "rectiflow", "up", "--port", "1", "--no-demo"],
+        cwd=tmp_path,
+        env=cli_env(db_url) | {"RECTIFLOW_NOTIFICATIONS_FILE": str(bad)},
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"{bad}:2:" in done.stderr and "unknown audience 'bosses'" in done.stderr
+    assert "Prefect" not in done.stdout  # nothing was started
