@@ -25,9 +25,13 @@ from sqlalchemy.exc import DBAPIError
 Processor = Callable[[Any], Any] | None
 
 
-def driver(conn: Connection) -> sqlite3.Connection | None:
-    """The DBAPI connection to send statements to directly, or None to go through Core."""
-    if conn.dialect.name != "sqlite":
+def driver(conn: Connection, *, beginning: bool = False) -> sqlite3.Connection | None:
+    """The DBAPI connection to send statements to directly, or None to go through Core.
+
+    Only inside an open transaction (``beginning``: the statement that opens it), since
+    outside one Core would begin a transaction first (autobegin) and the driver would not.
+    """
+    if conn.dialect.name != "sqlite" or not (beginning or conn.in_transaction()):
         return None
     dispatch = conn.dispatch
     if dispatch.before_cursor_execute or dispatch.after_cursor_execute or conn.engine.echo:

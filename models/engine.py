@@ -64,7 +64,7 @@ def make_engine(
     def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get(_WRITE, False)
         sql = "BEGIN IMMEDIATE" if write else "BEGIN"
-        raw = driver(conn)
+        raw = driver(conn, beginning=True)
         if raw is None:
             conn.exec_driver_sql(sql)
         else:
