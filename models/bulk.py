@@ -8,19 +8,34 @@ SQLAlchemy would send it. Other databases use SQLAlchemy's executemany.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from datetime import date
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert
+from sqlalchemy.types import TypeDecorator
+
+from models.direct import Processor, bind_processors, driver, run
 
 # SQLite's default limit on bound parameters is 32,766 since 3.32.
 _SQLITE_PARAMS = 30_000
 
 
 @cache
-def _processors(table: Table, columns: tuple[str, ...], dialect: Any) -> list[Any]:
-    return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+def _memo_safe(table: Table, columns: tuple[str, ...]) -> tuple[bool, ...]:
+    """Which columns hold dates or instants, whose conversion can be done once per value."""
+    out = []
+    for name in columns:
+        type_ = table.c[name].type
+        if isinstance(type_, TypeDecorator):
+            type_ = type_.impl_instance
+        try:
+            kind = type_.python_type
+        except NotImplementedError:
+            kind = object
+        out.append(issubclass(kind, date))
+    return tuple(out)
 
 
 @cache
@@ -35,6 +50,17 @@ def _defaults(table: Table, given: tuple[str, ...]) -> dict[str, Any]:
 
 
 @cache
+def _plan(
+    table: Table, given: tuple[str, ...], dialect: Any
+) -> tuple[tuple[str, ...], tuple[Processor, ...], tuple[bool, ...], dict[str, Any]]:
+    """Columns sent (given, then defaulted), their bind processors, which of them hold
+    dates or instants, and the defaults, for rows with the keys ``given``."""
+    defaults = _defaults(table, given)
+    columns = given + tuple(defaults)
+    return columns, bind_processors(table, columns, dialect), _memo_safe(table, columns), defaults
+
+
+@cache
 def _sql(table: str, columns: tuple[str, ...], rows: int) -> str:
     one = "(" + ", ".join("?" * len(columns)) + ")"
     names = ", ".join(f'"{c}"' for c in columns)
@@ -42,22 +68,55 @@ def _sql(table: str, columns: tuple[str, ...], rows: int) -> str:
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows`` (all with the same keys) into ``table`` inside the open transaction."""
+    """Insert ``rows`` into ``table`` inside the open transaction, in order."""
     if not rows:
+        return
+    given = tuple(rows[0])
+    if any(tuple(row) != given for row in rows):
+        # Rows of different shapes: each shape its own statement, none of a row's keys lost.
+        for shape in dict.fromkeys(tuple(row) for row in rows):
+            insert_rows(conn, table, [row for row in rows if tuple(row) == shape])
         return
     if conn.dialect.name != "sqlite":
         conn.execute(insert(table), list(rows))
         return
-    given = tuple(rows[0])
-    defaults = _defaults(table, given)
-    columns = given + tuple(defaults)
-    procs: list[Callable[[Any], Any] | None] = _processors(table, columns, conn.dialect)
+    columns, procs, memo_safe, defaults = _plan(table, given, conn.dialect)
     per = max(1, _SQLITE_PARAMS // len(columns))
+    raw = driver(conn)
     for start in range(0, len(rows), per):
         chunk = rows[start : start + per]
-        params: list[Any] = []
-        for row in chunk:
-            for name, proc in zip(columns, procs, strict=True):
-                value = row[name] if name in row else defaults[name]
-                params.append(proc(value) if proc is not None and value is not None else value)
-        conn.exec_driver_sql(_sql(table.name, columns, len(chunk)), tuple(params))
+        params = _params(chunk, columns, procs, memo_safe, defaults)
+        sql = _sql(table.name, columns, len(chunk))
+        if raw is None:
+            conn.exec_driver_sql(sql, tuple(params))
+        else:
+            run(conn, raw, sql, params)
+
+
+def _params(
+    rows: Sequence[dict[str, Any]],
+    columns: tuple[str, ...],
+    procs: Sequence[Processor],
+    memo_safe: Sequence[bool],
+    defaults: dict[str, Any],
+) -> list[Any]:
+    """The flat parameter list of ``rows``, each value through its column's processor."""
+    # Column by column: one comprehension per column is far cheaper than a loop per value.
+    values: list[list[Any]] = []
+    for name, proc, safe in zip(columns, procs, memo_safe, strict=True):
+        if name in defaults:
+            default = defaults[name]
+            column = [row.get(name, default) for row in rows]
+        else:
+            column = [row[name] for row in rows]
+        if proc is not None:
+            if safe:
+                # A batch repeats the same instants and dates (the registration time, due
+                # dates): convert each distinct one once. Only for dates and instants,
+                # whose processors map equal values (even in another zone) to equal text.
+                seen = {v: proc(v) for v in set(column) if v is not None}
+                column = [seen[v] if v is not None else None for v in column]
+            else:
+                column = [proc(v) if v is not None else None for v in column]
+        values.append(column)
+    return [v for row in zip(*values, strict=True) for v in row]

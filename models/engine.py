@@ -14,12 +14,18 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from models.direct import driver, run
+
 DEFAULT_URL = "sqlite:///rectiflow.db"
 _WRITE = "rectiflow_write"
 
 
+# One encoder for every JSON column value: json.dumps would build a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _ENCODER.encode(value)
 
 
 def make_engine(
@@ -57,7 +63,12 @@ def make_engine(
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        sql = "BEGIN IMMEDIATE" if write else "BEGIN"
+        raw = driver(conn, beginning=True)
+        if raw is None:
+            conn.exec_driver_sql(sql)
+        else:
+            run(conn, raw, sql, ())
 
     return engine
 

@@ -23,9 +23,13 @@ def public_data(data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (MASK if k in PERSONAL_KEYS and v is not None else v) for k, v in data.items()}
 
 
+# Built once: json.dumps with options would build a new encoder on every call.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def canonical(value: Any) -> str:
     """The one JSON text of a value that the hash is taken over."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL.encode(value)
 
 
 def row_hash(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, func, select
+from sqlalchemy import Connection, RowMapping, func, select
 
+from models.direct import rows_where
 from models.tables import (
     Accountability,
     Extension,
@@ -24,14 +25,10 @@ from states.guards import Snapshot
 
 ITEM = table(Item)
 _ID_REF = re.compile(r"^#?(\d+)$")
-# Built once: a reused statement keeps its compiled form and cache key (the hot path).
-_BY_REF = select(ITEM).where(ITEM.c.ref == bindparam("ref"))
-_BY_REF_KIND = _BY_REF.where(ITEM.c.kind == bindparam("kind"))
-_BY_ID = select(ITEM).where(ITEM.c.id == bindparam("id"))
-_BY_ID_KIND = _BY_ID.where(ITEM.c.kind == bindparam("kind"))
+Row = dict[str, Any]
 
 
-def resolve(conn: Connection, ref: str, kind: str | None = None) -> RowMapping:
+def resolve(conn: Connection, ref: str, kind: str | None = None) -> Row:
     """The item row named by ``ref``: its intake/task number, or ``#id`` / a bare id."""
     ref = (ref or "").strip()
     if not ref:
@@ -39,10 +36,8 @@ def resolve(conn: Connection, ref: str, kind: str | None = None) -> RowMapping:
     match = _ID_REF.match(ref)
     if match and ref.startswith("#"):
         return _by_id(conn, int(match.group(1)), kind, ref)
-    if kind is None:
-        rows = conn.execute(_BY_REF, {"ref": ref}).mappings().all()
-    else:
-        rows = conn.execute(_BY_REF_KIND, {"ref": ref, "kind": kind}).mappings().all()
+    where = {"ref": ref} if kind is None else {"ref": ref, "kind": kind}
+    rows = rows_where(conn, ITEM, where)
     if len(rows) > 1:
         ids = ", ".join(f"#{r['id']}" for r in rows)
         raise BadInput(
@@ -56,14 +51,12 @@ def resolve(conn: Connection, ref: str, kind: str | None = None) -> RowMapping:
     raise _not_found(ref, kind)
 
 
-def _by_id(conn: Connection, item_id: int, kind: str | None, ref: str) -> RowMapping:
-    if kind is None:
-        row = conn.execute(_BY_ID, {"id": item_id}).mappings().first()
-    else:
-        row = conn.execute(_BY_ID_KIND, {"id": item_id, "kind": kind}).mappings().first()
-    if row is None:
+def _by_id(conn: Connection, item_id: int, kind: str | None, ref: str) -> Row:
+    where: dict[str, Any] = {"id": item_id} if kind is None else {"id": item_id, "kind": kind}
+    rows = rows_where(conn, ITEM, where)
+    if not rows:
         raise _not_found(ref, kind)
-    return row
+    return rows[0]
 
 
 def _not_found(ref: str, kind: str | None) -> NotFound:
@@ -71,12 +64,12 @@ def _not_found(ref: str, kind: str | None) -> NotFound:
     return NotFound(f"{what} {ref} 不存在", f"no {kind or 'item'} with reference {ref!r}")
 
 
-def item_by_id(conn: Connection, item_id: int) -> RowMapping:
+def item_by_id(conn: Connection, item_id: int) -> Row:
     """The item row with ``item_id``."""
-    row = conn.execute(_BY_ID, {"id": item_id}).mappings().first()
-    if row is None:
+    rows = rows_where(conn, ITEM, {"id": item_id})
+    if not rows:
         raise NotFound(f"事项 #{item_id} 不存在", f"no item #{item_id}")
-    return row
+    return rows[0]
 
 
 def _rows(conn: Connection, model: Any, item_id: int, order: str = "id") -> list[RowMapping]:
@@ -86,7 +79,7 @@ def _rows(conn: Connection, model: Any, item_id: int, order: str = "id") -> list
 
 
 def load_snapshot(
-    conn: Connection, item: RowMapping, needs: Iterable[str], payload: Any = None
+    conn: Connection, item: Mapping[str, Any], needs: Iterable[str], payload: Any = None
 ) -> Snapshot:
     """The item and the facts the guards of one event need, and no more."""
     snap = Snapshot(dict(item))

@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -171,6 +171,7 @@ def register(
 
     ids = _allocate_ids(conn, len(items))
     item_rows, history_rows, clock_rows, links, measures, people = [], [], [], [], [], []
+    clock_memo: dict[date, dict[str, Any]] = {}
     for item_id, x in zip(ids, items, strict=True):
         row = _item_row(item_id, x, rounds, districts, units, at)
         hist = new_row(
@@ -189,8 +190,7 @@ def register(
         row["history_seq"], row["history_head"] = 1, hist["hash"]
         item_rows.append(row)
         history_rows.append(hist)
-        due = clocks.given(x.rectification_due, rules)
-        clock_rows.append(clocks.new_clock(item_id, clocks.RECTIFICATION, at, due, rules))
+        clock_rows.append(_clock(clock_memo, item_id, x.rectification_due, at, rules))
         if isinstance(x, CaseNew):
             links += [
                 {"item_id": item_id, "unit_id": units[u]}
@@ -223,12 +223,21 @@ def register(
             "编号已被同时登记，请刷新后重试",
             f"already registered (meanwhile, by another registration): {err.orig}",
         ) from None
-    conn.execute(insert(table(History)), history_rows)
-    conn.execute(insert(table(Clock)), clock_rows)
+    insert_rows(conn, table(History), history_rows)
+    insert_rows(conn, table(Clock), clock_rows)
     for model, rows in ((ItemUnit, links), (Measure, measures), (Responsibility, people)):
-        if rows:
-            conn.execute(insert(table(model)), rows)
+        insert_rows(conn, table(model), rows)
     return ids
+
+
+def _clock(
+    memo: dict[date, dict[str, Any]], item_id: int, due: date, at: datetime, rules: Rules
+) -> dict[str, Any]:
+    """The rectification clock row of a new item; a batch shares few due dates, so each
+    date's deadline (rolled past rest days) is worked out once."""
+    if due not in memo:
+        memo[due] = clocks.new_clock(0, clocks.RECTIFICATION, at, clocks.given(due, rules), rules)
+    return memo[due] | {"item_id": item_id, "due_history": []}
 
 
 def _ref(x: NewItem) -> str:

@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Connection, Engine, RowMapping, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
+from models.bulk import insert_rows
+from models.direct import rows_where, update_where
 from models.payloads import dump
 from models.tables import Clock, History, Item, Notification, table
 from states import clocks, outbox
@@ -30,6 +33,11 @@ HISTORY = table(History)
 CLOCK = table(Clock)
 NOTIFICATION = table(Notification)
 DEFAULT_RULES = Rules()
+
+
+# The machine is built once from the static table, so its answer for an (event, state)
+# pair never changes: ask it once per pair (an error is not cached, it is raised again).
+_destination = cache(destination)
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,7 @@ def parse_payload(event: str, data: Mapping[str, Any] | None) -> BaseModel:
         raise validation_error(event, err) from None
 
 
-def _refuse_state(item: RowMapping, event: str) -> Refused:
+def _refuse_state(item: Mapping[str, Any], event: str) -> Refused:
     state = State(item["state"])
     sources = sorted({s.value for r in rules_for(event) for s in r.sources})
     return Refused(
@@ -114,7 +122,7 @@ def _refuse_state(item: RowMapping, event: str) -> Refused:
     )
 
 
-def _refuse_role(item: RowMapping, rule: Rule, role: Role) -> Refused:
+def _refuse_role(item: Mapping[str, Any], rule: Rule, role: Role) -> Refused:
     roles = ", ".join(sorted(r.value for r in rule.roles))
     return Refused(
         item["ref"],
@@ -130,25 +138,9 @@ def _refuse_role(item: RowMapping, rule: Rule, role: Role) -> Refused:
     )
 
 
-_PRIOR = select(HISTORY).where(
-    HISTORY.c.item_id == bindparam("item_id"), HISTORY.c.idem_key == bindparam("key")
-)
-_MOVE = (
-    update(ITEM)
-    .where(ITEM.c.id == bindparam("b_id"), ITEM.c.version == bindparam("b_version"))
-    .values(
-        state=bindparam("state"),
-        version=bindparam("version"),
-        history_seq=bindparam("history_seq"),
-        history_head=bindparam("history_head"),
-        updated_at=bindparam("updated_at"),
-    )
-)
-_APPEND = insert(HISTORY)
-
-
-def _prior(conn: Connection, item_id: int, key: str) -> RowMapping | None:
-    return conn.execute(_PRIOR, {"item_id": item_id, "key": key}).mappings().first()
+def _prior(conn: Connection, item_id: int, key: str) -> Mapping[str, Any] | None:
+    rows = rows_where(conn, HISTORY, {"item_id": item_id, "idem_key": key})
+    return rows[0] if rows else None
 
 
 def _followup_key(key: str | None, n: int) -> str | None:
@@ -156,7 +148,9 @@ def _followup_key(key: str | None, n: int) -> str | None:
     return f"{key}#then-{n}" if key else None
 
 
-def _replay(conn: Connection, item: RowMapping, prior: RowMapping, event: str) -> Fired:
+def _replay(
+    conn: Connection, item: Mapping[str, Any], prior: Mapping[str, Any], event: str
+) -> Fired:
     if prior["event"] != event:
         raise BadInput(
             f"幂等键已用于事件 {prior['event']}，不能用于 {event}",
@@ -182,7 +176,7 @@ def _replay(conn: Connection, item: RowMapping, prior: RowMapping, event: str) -
 
 def check(
     conn: Connection,
-    item: RowMapping,
+    item: Mapping[str, Any],
     event: str,
     role: Role,
     payload: BaseModel,
@@ -284,7 +278,7 @@ def _write_event(
     rules: Rules,
 ) -> tuple[dict[str, Any], list[tuple[str, BaseModel]]]:
     from_state = State(item["state"])
-    dest = destination(rule.event, from_state)
+    dest = _destination(rule.event, from_state)
     seq = item["history_seq"] + 1
     ctx = Ctx(conn, item, rule.event, payload, actor, at, seq, rules)
     columns = COLUMNS[rule.event](ctx) if rule.event in COLUMNS else {}
@@ -309,14 +303,12 @@ def _write_event(
         "history_head": hist["hash"],
         "updated_at": at,
     }
-    if columns:  # the rarer events that set more than the state: a statement of their own
-        stmt = update(ITEM).where(ITEM.c.id == item["id"], ITEM.c.version == item["version"])
-        changed = conn.execute(stmt.values(**moved, **columns))
-    else:
-        changed = conn.execute(_MOVE, moved | {"b_id": item["id"], "b_version": item["version"]})
-    if changed.rowcount != 1:
+    changed = update_where(
+        conn, ITEM, moved | columns, {"id": item["id"], "version": item["version"]}
+    )
+    if changed != 1:
         raise _Stale
-    conn.execute(_APPEND, hist)
+    insert_rows(conn, HISTORY, [hist])
     after = item | columns | moved
     if rule.event in WRITES:
         WRITES[rule.event](ctx)
@@ -331,7 +323,7 @@ def _write_event(
             at=at,
             extra=outbox.clock_facts(conn, item["id"], at),
         )
-        conn.execute(insert(NOTIFICATION), notes)
+        insert_rows(conn, NOTIFICATION, notes)
     return after, ctx.followups
 
 

@@ -1,0 +1,139 @@
+"""Hot statements sent straight to the SQLite driver, typed as SQLAlchemy would type them.
+
+A durable transition spends more time in SQLAlchemy's execution machinery than in
+SQLite. For the few statements on that path (read one item, update it, append a
+history row) this module builds the SQL text once per shape and passes each value
+through its column type's own bind and result processors, exactly as SQLAlchemy would,
+then runs it on the connection's DBAPI cursor inside the same open transaction.
+
+Everything else goes the ordinary way: PostgreSQL, and any connection with cursor
+events listening (``echo``, instrumentation, tests that interleave writers), uses
+cached Core statements, so that nothing is hidden from a listener. Driver errors are
+wrapped into SQLAlchemy's exceptions as ``Connection.execute`` would wrap them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, select, update
+from sqlalchemy.exc import DBAPIError
+
+Processor = Callable[[Any], Any] | None
+
+
+def driver(conn: Connection, *, beginning: bool = False) -> sqlite3.Connection | None:
+    """The DBAPI connection to send statements to directly, or None to go through Core.
+
+    Only inside an open transaction (``beginning``: the statement that opens it), since
+    outside one Core would begin a transaction first (autobegin) and the driver would not.
+    """
+    if conn.dialect.name != "sqlite" or not (beginning or conn.in_transaction()):
+        return None
+    dispatch = conn.dispatch
+    if dispatch.before_cursor_execute or dispatch.after_cursor_execute or conn.engine.echo:
+        return None
+    raw = conn.connection.driver_connection
+    return raw if isinstance(raw, sqlite3.Connection) else None
+
+
+@cache
+def bind_processors(table: Table, columns: tuple[str, ...], dialect: Any) -> tuple[Processor, ...]:
+    """Each column's bind processor for ``dialect`` (None where values pass as they are)."""
+    return tuple(table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in columns)
+
+
+@cache
+def result_processors(
+    table: Table, dialect: Any
+) -> tuple[tuple[str, ...], tuple[tuple[str, Callable[[Any], Any]], ...]]:
+    """The table's column names, and the columns whose values need converting with the
+    result processor for ``dialect`` that converts them."""
+    names = tuple(c.name for c in table.columns)
+    procs = []
+    for c in table.columns:
+        proc = c.type.dialect_impl(dialect).result_processor(dialect, None)
+        if proc is not None:
+            procs.append((c.name, proc))
+    return names, tuple(procs)
+
+
+def bound(procs: Sequence[Processor], values: Sequence[Any]) -> list[Any]:
+    """``values`` as the driver receives them."""
+    return [
+        p(v) if p is not None and v is not None else v for p, v in zip(procs, values, strict=True)
+    ]
+
+
+def run(
+    conn: Connection, raw: sqlite3.Connection, sql: str, params: Sequence[Any]
+) -> sqlite3.Cursor:
+    """Execute on the driver; a driver error raised as SQLAlchemy's wrapped exception."""
+    try:
+        return raw.execute(sql, params)
+    except sqlite3.Error as err:
+        raise DBAPIError.instance(sql, params, err, sqlite3.Error, dialect=conn.dialect) from err
+
+
+@cache
+def _select_sql(table: Table, where: tuple[str, ...]) -> str:
+    names = ", ".join(f'"{c.name}"' for c in table.columns)
+    cond = " AND ".join(f'"{w}" = ?' for w in where)
+    return f'SELECT {names} FROM "{table.name}" WHERE {cond}'
+
+
+@cache
+def _select_stmt(table: Table, where: tuple[str, ...]) -> Any:
+    return select(table).where(*(table.c[w] == bindparam(f"w_{w}") for w in where))
+
+
+def rows_where(conn: Connection, table: Table, where: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every row of ``table`` whose columns equal ``where``, as plain typed dicts."""
+    keys = tuple(where)
+    raw = driver(conn)
+    if raw is None:
+        params = {f"w_{k}": v for k, v in where.items()}
+        return [dict(r) for r in conn.execute(_select_stmt(table, keys), params).mappings()]
+    names, procs = result_processors(table, conn.dialect)
+    values = bound(bind_processors(table, keys, conn.dialect), list(where.values()))
+    out = []
+    for row in run(conn, raw, _select_sql(table, keys), values).fetchall():
+        typed = dict(zip(names, row, strict=True))
+        for name, proc in procs:
+            if (value := typed[name]) is not None:
+                typed[name] = proc(value)
+        out.append(typed)
+    return out
+
+
+@cache
+def _update_sql(table: Table, columns: tuple[str, ...], where: tuple[str, ...]) -> str:
+    sets = ", ".join(f'"{c}" = ?' for c in columns)
+    cond = " AND ".join(f'"{w}" = ?' for w in where)
+    return f'UPDATE "{table.name}" SET {sets} WHERE {cond}'
+
+
+@cache
+def _update_stmt(table: Table, columns: tuple[str, ...], where: tuple[str, ...]) -> Any:
+    return (
+        update(table)
+        .where(*(table.c[w] == bindparam(f"w_{w}") for w in where))
+        .values({c: bindparam(c) for c in columns})
+    )
+
+
+def update_where(
+    conn: Connection, table: Table, values: Mapping[str, Any], where: Mapping[str, Any]
+) -> int:
+    """Set ``values`` on the rows of ``table`` whose columns equal ``where``; rows changed."""
+    columns, keys = tuple(values), tuple(where)
+    raw = driver(conn)
+    if raw is None:
+        params = dict(values) | {f"w_{k}": v for k, v in where.items()}
+        return conn.execute(_update_stmt(table, columns, keys), params).rowcount
+    procs = bind_processors(table, columns + keys, conn.dialect)
+    sent = bound(procs, [*values.values(), *where.values()])
+    return run(conn, raw, _update_sql(table, columns, keys), sent).rowcount

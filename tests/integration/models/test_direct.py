@@ -1,0 +1,88 @@
+"""Statements sent straight to the driver behave as Core's: same values, same errors,
+same transactions, and listeners still see every statement."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, select
+from sqlalchemy.exc import IntegrityError
+
+from models.bulk import insert_rows
+from models.direct import rows_where, update_where
+from models.engine import reading, writing
+from models.tables import Clock, History, Item, table
+from tests.conftest import AT
+from tests.support import add, case_data
+
+ITEM, HISTORY, CLOCK = table(Item), table(History), table(Clock)
+
+
+def test_rows_read_directly_equal_the_rows_core_reads(engine: Engine) -> None:
+    item_id = add(engine, case_data("D7", rectification_due="2024-09-30"), at=AT)
+    with reading(engine) as conn:
+        (direct,) = rows_where(conn, ITEM, {"id": item_id})
+        core = dict(conn.execute(select(ITEM).where(ITEM.c.id == item_id)).mappings().one())
+        clocks = rows_where(conn, CLOCK, {"item_id": item_id})
+    assert direct == core
+    assert direct["assigned_at"].tzinfo is not None and direct["key_case"] is False
+    assert direct["rectification_due"] == date(2024, 9, 30)
+    assert direct["pollution_types"] == core["pollution_types"] != []
+    assert clocks[0]["due_history"] == [] and clocks[0]["started_at"] == AT
+
+
+def test_an_update_outside_a_transaction_is_rolled_back_like_cores(engine: Engine) -> None:
+    item_id = add(engine, case_data("D8"), at=AT)
+    later = datetime(2024, 9, 3, tzinfo=UTC)
+    with engine.connect() as conn:
+        changed = update_where(conn, ITEM, {"updated_at": later}, {"id": item_id, "version": 1})
+        assert changed == 1
+        conn.rollback()
+    with reading(engine) as conn:
+        assert rows_where(conn, ITEM, {"id": item_id})[0]["updated_at"] == AT
+
+
+def test_a_driver_error_is_raised_as_sqlalchemys_and_writes_nothing(engine: Engine) -> None:
+    item_id = add(engine, case_data("D9"), at=AT)
+    with reading(engine) as conn:
+        (first,) = rows_where(conn, HISTORY, {"item_id": item_id})
+    again = {k: v for k, v in first.items() if k != "id"}
+    with pytest.raises(IntegrityError), writing(engine) as conn:
+        update_where(conn, ITEM, {"summary": "改"}, {"id": item_id})
+        insert_rows(conn, HISTORY, [again])  # the same (item_id, seq): unique
+    with reading(engine) as conn:
+        assert rows_where(conn, ITEM, {"id": item_id})[0]["summary"] != "改"
+
+
+def test_rows_of_different_shapes_keep_every_value(engine: Engine) -> None:
+    item_id = add(engine, case_data("D10"), at=AT)
+    base = {"item_id": item_id, "kind": "acceptance", "started_at": AT, "basis_date": AT.date()}
+    base |= {"length_days": 7, "counting": "working", "due_date": date(2024, 9, 11)}
+    base |= {"due_at": AT, "provisional": False, "next_level": 0, "due_history": []}
+    stopped = base | {"stopped_at": AT, "stop_reason": "测试"}
+    with writing(engine) as conn:
+        insert_rows(conn, CLOCK, [stopped, base | {"kind": "review"}])
+    with reading(engine) as conn:
+        rows = {r["kind"]: r for r in rows_where(conn, CLOCK, {"item_id": item_id})}
+    assert rows["acceptance"]["stop_reason"] == "测试" and rows["acceptance"]["stopped_at"] == AT
+    assert rows["review"]["stopped_at"] is None
+
+
+def test_cursor_listeners_see_the_statements(engine: Engine) -> None:
+    item_id = add(engine, case_data("D11"), at=AT)
+    seen: list[str] = []
+
+    def listen(_conn: Any, _cur: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        with writing(engine) as conn:
+            update_where(conn, ITEM, {"updated_at": AT}, {"id": item_id})
+            rows_where(conn, ITEM, {"id": item_id})
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert any(s.lstrip().upper().startswith("UPDATE ITEM") for s in seen)
+    assert any("FROM item" in s for s in seen)
