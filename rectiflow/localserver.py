@@ -92,8 +92,12 @@ def prefect_env(
     }
 
 
-def stop_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGINT, grace: float = 20) -> None:
-    """Stop ``proc``'s process group: ``sig`` first (Ctrl-C), SIGKILL if it lingers."""
+def stop_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, grace: float = 20) -> None:
+    """Stop ``proc``'s process group: ``sig`` first, SIGKILL for whatever lingers.
+
+    SIGTERM, not SIGINT: a process started in the background by a shell ignores SIGINT,
+    and Prefect's runner shuts down gracefully on SIGTERM (it pauses its schedules).
+    """
     if proc.poll() is None:
         try:
             os.killpg(proc.pid, sig)
@@ -156,7 +160,6 @@ def local_prefect(
         serving = subprocess.Popen(
             [sys.executable, "-m", "rectiflow", "up", "--no-demo"],
             env=env,
-            cwd=workdir,  # no stray .env file from the caller's directory
             stdout=serve_log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -62,12 +62,16 @@ def start_server(
         start_new_session=True,  # one process group: Ctrl-C stops the server and its children
     )
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the Prefect server exited with code {proc.returncode}")
-        if _healthy(api):
-            return proc, api
-        time.sleep(0.5)
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the Prefect server exited with code {proc.returncode}")
+            if _healthy(api):
+                return proc, api
+            time.sleep(0.5)
+    except BaseException:  # Ctrl-C or SIGTERM while waiting: no server left behind
+        stop_server(proc)
+        raise
     stop_server(proc)
     raise RuntimeError(f"the Prefect server did not answer within {timeout:.0f} s")
 
@@ -86,6 +90,10 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
         pass
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def up(port: int, load_demo: bool, demo_loader: Any) -> None:
     """Start (or reuse) the Prefect server, prepare the database, serve every deployment."""
     from prefect import serve
@@ -93,6 +101,9 @@ def up(port: int, load_demo: bool, demo_loader: Any) -> None:
 
     from flows.deployments import deployments
 
+    # SIGTERM stops everything as Ctrl-C does, until Prefect's runner takes the signal
+    # over (it shuts down, then exits through the same ``finally``).
+    signal.signal(signal.SIGTERM, _interrupt)
     proc = None
     api = os.environ.get("PREFECT_API_URL")
     if not api:
