@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     extra_roles: dict[str, list[Role]] = Field(
         default_factory=dict, description='widen who fires what, e.g. {"accept": ["coordinator"]}'
     )
+    sweep_minutes: int = Field(10, ge=1, description="deadline-sweep interval; status alarms at 3x")
 
     def rules(self) -> Rules:
         """The rulebook's numbers as configured."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -90,11 +92,37 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
         pass
 
 
+def wait_healthy(api: str, timeout: float = 60.0) -> None:
+    """Wait until the Prefect API at ``api`` answers its health check."""
+    deadline = time.monotonic() + timeout
+    while not _healthy(api):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"PREFECT_API_URL={api} does not answer /health")
+        time.sleep(0.5)
+
+
+def catch_up(deployment: str = "deadline-sweep/deadline-sweep", timeout: float = 120.0) -> None:
+    """Start one sweep as soon as its deployment is served, so that a restart after downtime
+    catches every clock up at once instead of at the next interval."""
+    from prefect.client.orchestration import get_client
+
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            try:
+                found = client.read_deployment_by_name(deployment)
+            except Exception:  # not registered yet
+                time.sleep(1)
+                continue
+            client.create_flow_run_from_deployment(found.id, tags=["catch-up"])
+            return
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def up(port: int, load_demo: bool, demo_loader: Any) -> None:
+def up(port: int, load_demo: bool, demo_loader: Any, sweep_minutes: int = 10) -> None:
     """Start (or reuse) the Prefect server, prepare the database, serve every deployment."""
     from prefect import serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -106,21 +134,36 @@ def up(port: int, load_demo: bool, demo_loader: Any) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     proc = None
     api = os.environ.get("PREFECT_API_URL")
-    if not api:
+    if api:
+        wait_healthy(api)
+    else:
         console.print(f"starting a local Prefect server on 127.0.0.1:{port} …")
         proc, api = start_server(port)
+    # Flow runs start in child processes: they find the server through the environment.
+    os.environ["PREFECT_API_URL"] = api
     try:
         demo_loader(load_demo)
         ui = api.removesuffix("/api")
         console.print(f"[bold green]Prefect UI: {ui}[/]  (Ctrl-C stops everything)")
         print(f"Prefect UI: {ui}", flush=True)
         with temporary_settings({PREFECT_API_URL: api}):
+            served = deployments(sweep_minutes)
+            # The settings live in a context variable: the thread runs in a copy of it.
+            ctx = contextvars.copy_context()
+            threading.Thread(target=ctx.run, args=(_quietly, catch_up), daemon=True).start()
             # Prefect's runner polls every 10 s by default, which adds 5 s on average to
             # every run started from the UI or the CLI; 1 s costs one small local query.
             poll = None if "PREFECT_RUNNER_POLL_FREQUENCY" in os.environ else POLL_SECONDS
-            serve(*deployments(), print_starting_message=False, query_seconds=poll)
+            serve(*served, print_starting_message=False, query_seconds=poll)
     except KeyboardInterrupt:
         console.print("stopping …")
     finally:
         if proc is not None:
             stop_server(proc)
+
+
+def _quietly(fn: Any) -> None:
+    try:
+        fn()
+    except Exception as err:  # the scheduled sweep follows anyway
+        console.print(f"catch-up sweep not started: {err}")

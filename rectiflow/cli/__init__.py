@@ -208,7 +208,12 @@ def up_(
 
                 out.print(load_demo(engine, datetime.now(UTC), settings().rules()))
 
-    up(port, demo_data, prepare)
+    up(port, demo_data, prepare, settings().sweep_minutes)
+
+
+from rectiflow.cli.status import register as _register_status  # noqa: E402
+
+_register_status(app)
 
 
 def main() -> None:
