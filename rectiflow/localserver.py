@@ -27,6 +27,7 @@ from typing import Any
 from rectiflow.up import start_server, stop_server
 
 SERVE_TIMEOUT = 120.0  # seconds for the serving process to register its deployments
+BUSY_RETRIES = 6  # tries again after a 503, waiting 0.5 s, 1 s, … (10.5 s in all)
 
 
 @dataclass(frozen=True)
@@ -66,14 +67,24 @@ def free_port() -> int:
 
 
 def api_request(api: str, method: str, path: str, body: Any = None, timeout: float = 30) -> Any:
-    """``method`` ``api + path`` with a JSON body; the decoded JSON answer (None if empty)."""
+    """``method`` ``api + path`` with a JSON body; the decoded JSON answer (None if empty).
+
+    A 503 (the server's SQLite database busy under load) is retried for a few seconds.
+    """
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(
         f"{api}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        raw = resp.read()
-    return json.loads(raw) if raw else None
+    for attempt in range(BUSY_RETRIES + 1):
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                raw = resp.read()
+            return json.loads(raw) if raw else None
+        except urllib.error.HTTPError as err:
+            if err.code != 503 or attempt == BUSY_RETRIES:
+                raise
+            err.close()
+            time.sleep(0.5 * (attempt + 1))
 
 
 def prefect_env(

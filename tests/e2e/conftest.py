@@ -33,7 +33,8 @@ EVENT_TIMEOUT = 30.0  # seconds for an event to reach the server's event store
 CASES: dict[str, str] = {
     "D2190001": "register",  # assigned: acknowledged through the CLI
     "D2190003": "acknowledge",  # investigating, nothing recorded: request_acceptance refused
-    "D2190004": "register",  # assigned: acknowledged through the UI's run form
+    "D2190002": "register",  # assigned: acknowledged by a run the UI then finds by name
+    "D2190004": "request_acceptance",  # rectified: accepted through the UI's accept form
 }
 
 

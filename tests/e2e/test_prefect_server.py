@@ -34,17 +34,25 @@ def test_transition_run_completes_moves_the_item_and_is_in_the_event_store(stack
         "actor": OPERATOR,
         "role": "operator",
     }
+    assert {f"item:{ref}", "district:海城市", "event:acknowledge"} <= set(run["tags"])
     assert stack.state(ref) == "investigating"
-    completed = wait_for(
+    # The item's own event, about the item as a resource, in the server's event store.
+    found = wait_for(
         lambda: events(
             stack,
-            event={"name": ["prefect.flow-run.Completed"]},
-            resource={"id": [f"prefect.flow-run.{run['id']}"]},
+            event={"name": ["rectiflow.item.acknowledge"]},
+            resource={"id": [f"rectiflow.item.{ref}"]},
         ),
         EVENT_TIMEOUT,
-        "prefect.flow-run.Completed in the event store",
+        f"rectiflow.item.acknowledge about rectiflow.item.{ref} in the event store",
     )
-    assert len(completed) == 1
+    assert len(found) == 1
+    event = found[0]
+    assert event["payload"]["from_state"] == "assigned"
+    assert event["payload"]["to_state"] == "investigating"
+    assert event["payload"]["actor"] == OPERATOR
+    related = {r["prefect.resource.id"] for r in event["related"]}
+    assert "rectiflow.district.海城市" in related
 
 
 def test_refused_event_gives_a_failed_run_naming_the_unmet_guard(stack: Stack) -> None:
@@ -68,4 +76,17 @@ def test_refused_event_gives_a_failed_run_naming_the_unmet_guard(stack: Stack) -
     # rectification_complete, the unmet guard, named in Chinese and English.
     assert "未记录调查结论" in message and "no verdict" in message, message
     assert "未记录群众满意情况" in message and "satisfaction not recorded" in message, message
+    assert {f"item:{ref}", "event:request_acceptance"} <= set(run["tags"])
     assert stack.state(ref) == "investigating"  # nothing changed
+    # The run's own Failed event is stored; no item event was emitted for the refusal.
+    wait_for(
+        lambda: events(
+            stack,
+            event={"name": ["prefect.flow-run.Failed"]},
+            resource={"id": [f"prefect.flow-run.{run['id']}"]},
+        ),
+        EVENT_TIMEOUT,
+        "prefect.flow-run.Failed in the event store",
+    )
+    about = {"id": [f"rectiflow.item.{ref}"]}
+    assert events(stack, event={"prefix": ["rectiflow.item."]}, resource=about) == []
