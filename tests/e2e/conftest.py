@@ -15,16 +15,20 @@ import time
 import urllib.error
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from models.engine import make_engine
 from models.schema import upgrade
 from models.tables import Item, table
 from rectiflow.localserver import LocalPrefect, local_prefect
-from tests.integration.states.life import new_case
+from states.editing import update_item
+from states.service import fire
+from tests.conftest import AT
+from tests.support import RESOLVED_CASE, add, case_data
 
 RUN_TIMEOUT = 120.0  # seconds for one triggered run to finish
 EVENT_TIMEOUT = 30.0  # seconds for an event to reach the server's event store
@@ -36,6 +40,19 @@ CASES: dict[str, str] = {
     "D2190002": "register",  # assigned: acknowledged by a run the UI then finds by name
     "D2190004": "request_acceptance",  # rectified: accepted through the UI's accept form
 }
+STEPS = ("register", "acknowledge", "update", "request_acceptance")
+
+
+def _new_case(engine: Engine, ref: str, until: str) -> None:
+    """Register a case and take it through its first steps, up to and including ``until``."""
+    add(engine, case_data(ref), at=AT)
+    steps = STEPS[1 : STEPS.index(until) + 1]
+    for n, step in enumerate(steps, 1):
+        at = AT + timedelta(days=n)
+        if step == "update":
+            update_item(engine, ref, actor="经办人李明", role="operator", at=at, data=RESOLVED_CASE)
+        else:
+            fire(engine, ref, step, actor="经办人李明", role="operator", at=at, data=None)
 
 
 @dataclass(frozen=True)
@@ -64,7 +81,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     engine = make_engine(url)
     upgrade(engine)
     for ref, until in CASES.items():
-        new_case(engine, until, ref=ref)
+        _new_case(engine, ref, until)
     engine.dispose()
     with local_prefect(work / "prefect", url) as prefect:
         yield Stack(prefect, url)
