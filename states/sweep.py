@@ -67,7 +67,7 @@ def sweep(
             break
     for item_id, ref, clock_id in _notices_over(engine, now):
         try:
-            fire(
+            closing = fire(
                 engine,
                 f"#{item_id}",
                 "close",
@@ -79,7 +79,8 @@ def sweep(
                 idempotency_key=f"auto-close:{clock_id}",
                 rules=rules,
             )
-            result.closed.append(ref)
+            if not closing.replayed:  # a sweep beside this one closed it: not ours to report
+                result.closed.append(ref)
         except (Refused, Conflict) as err:
             # An objection or an operator got there first; the next sweep looks again.
             result.skipped.append({"ref": ref, "reason": err.en})

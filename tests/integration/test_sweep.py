@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select
 
 from models.engine import make_engine
 from models.tables import Clock, Escalation, History, Item, Notification, table
+from states import sweep as states_sweep
 from states.audit import verify
 from states.calendar import end_of_day
 from states.editing import update_item
@@ -279,6 +280,21 @@ def test_closes_by_itself_after_the_notice_period_as_system(engine: Engine) -> N
     assert sweep(engine, end + timedelta(days=1)).closed == []
     assert counts(engine) == before
     assert verify(engine).ok
+
+
+def test_a_sweep_that_lost_the_race_to_close_does_not_report_the_close_again(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(engine, case_data(), at=AT)
+    to_published(engine, "D2100001", sh(2024, 9, 23))
+    end = end_of_day(date(2024, 9, 27))
+    stale = list(states_sweep._notices_over(engine, end))  # what a sweep beside it read
+    assert sweep(engine, end).closed == ["D2100001"]
+    before = counts(engine)
+    monkeypatch.setattr(states_sweep, "_notices_over", lambda *_: stale)
+    late = sweep(engine, end)
+    assert late.closed == [] and late.skipped == []
+    assert counts(engine) == before
 
 
 def test_not_closed_while_an_objection_is_pending(engine: Engine) -> None:
