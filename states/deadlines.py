@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from models.engine import writing
 from models.tables import Clock, History, Item, table
 from states import clocks
-from states.history import SYSTEM_ACTOR, new_row
+from states.history import system_row
 from states.rules import Rules
 
 CLOCK, ITEM, HISTORY = table(Clock), table(Item), table(History)
@@ -78,17 +78,13 @@ def refresh(engine: Engine, at: datetime, rules: Rules) -> list[DueChange]:
                 "new_due": new.last_day.isoformat(),
                 "reason": "官方日历已发布，重新计算期限",
             }
-            hist = new_row(
+            hist = system_row(
                 item_id=row["item_id"],
                 seq=item["seq"],
                 event="recompute_due",
-                actor=SYSTEM_ACTOR,
-                role="system",
+                state=row["state"],
                 at=at,
-                from_state=row["state"],
-                to_state=row["state"],
                 data=data,
-                idem_key=None,
                 prev_hash=item["head"],
             )
             item["head"] = hist["hash"]

@@ -95,3 +95,30 @@ def new_row(
     )
     fields["hash"] = row_hash(**fields)
     return fields
+
+
+def system_row(
+    *,
+    item_id: int,
+    seq: int,
+    event: str,
+    state: str,
+    at: datetime,
+    data: Mapping[str, Any],
+    prev_hash: str,
+) -> dict[str, Any]:
+    """A history row the system writes about an item without moving it (an escalation, a
+    recomputed due date)."""
+    return new_row(
+        item_id=item_id,
+        seq=seq,
+        event=event,
+        actor=SYSTEM_ACTOR,
+        role="system",
+        at=at,
+        from_state=state,
+        to_state=state,
+        data=data,
+        idem_key=None,
+        prev_hash=prev_hash,
+    )

@@ -21,7 +21,7 @@ from models.tables import Clock, Escalation, History, Item, Notification, Object
 from states import clocks, outbox
 from states.calendar import to_local_iso
 from states.errors import Conflict, Refused
-from states.history import SYSTEM_ACTOR, new_row
+from states.history import SYSTEM_ACTOR, system_row
 from states.rules import Rules
 from states.service import DEFAULT_RULES, fire
 
@@ -159,17 +159,13 @@ def _escalate_batch(
                 "days_overdue": days_over,
             }
             item["seq"] += 1
-            hist = new_row(
+            hist = system_row(
                 item_id=row["item_id"],
                 seq=item["seq"],
                 event="escalate",
-                actor=SYSTEM_ACTOR,
-                role="system",
+                state=row["state"],
                 at=now,
-                from_state=row["state"],
-                to_state=row["state"],
                 data=facts,
-                idem_key=None,
                 prev_hash=item["head"],
             )
             item["head"] = hist["hash"]
