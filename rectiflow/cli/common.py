@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy import Engine
 
 from rectiflow.settings import settings
 from states.calendar import parse_instant
@@ -95,18 +96,14 @@ def engine_ctx() -> Iterator[Any]:
         engine.dispose()
 
 
-def announce(engine: Any, fired: dict[str, Any], *, actor: str, role: str) -> None:
+def announce(engine: Engine, fired: dict[str, Any], *, actor: str, role: str) -> None:
     """Tell the Prefect event feed about a committed transition, when a Prefect API is
     configured (``PREFECT_API_URL``); best effort, as from a flow."""
     if not os.environ.get("PREFECT_API_URL") or fired.get("replayed"):
         return
-    from flows import feed
-    from states.errors import RectiflowError
+    from flows import feed  # only now: importing Prefect costs a second at every start
     from states.monitor import item_label
 
-    try:
-        with engine.connect() as conn:
-            labels = item_label(conn, f"#{fired['item_id']}")
-    except (RectiflowError, KeyError):
-        labels = None
+    with engine.connect() as conn:
+        labels = item_label(conn, f"#{fired['item_id']}")
     feed.emit_transition(fired | {"actor": actor, "role": role}, labels)
