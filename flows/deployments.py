@@ -18,7 +18,14 @@ from flows.actions import FLOWS, flow_name
 from flows.batches import import_batch_file, revisit_sampling
 from flows.lifecycle import deadline_sweep, transition
 from flows.notify import dispatch_notifications
-from flows.reports import report_deployments
+from flows.reports import (
+    DAILY_CRON,
+    MONTHLY_CRON,
+    WEEKLY_CRON,
+    daily_dispatch,
+    monthly_report,
+    weekly_report,
+)
 from states.calendar import SHANGHAI
 
 TIMEZONE = "Asia/Shanghai"
@@ -61,7 +68,21 @@ def deployments(sweep_minutes: int = 10) -> list[RunnerDeployment]:
             schedule=Cron(REVISIT_CRON, timezone=TIMEZONE),
         ),
         _deploy(import_batch_file, "批次导入：JSON 行文件 → 事项，全部成功或全部不导入"),
-        *report_deployments(),
+        _deploy(
+            daily_dispatch,
+            "按日调度：每日 08:00 列出到期及超期事项，按责任单位",
+            schedule=Cron(DAILY_CRON, timezone=TIMEZONE),
+        ),
+        _deploy(
+            weekly_report,
+            "周报：每周一 08:00，上周（周一至周日）的整改情况",
+            schedule=Cron(WEEKLY_CRON, timezone=TIMEZONE),
+        ),
+        _deploy(
+            monthly_report,
+            "月报：每月1日 08:00，上月的整改情况",
+            schedule=Cron(MONTHLY_CRON, timezone=TIMEZONE),
+        ),
     ]
     return made
 

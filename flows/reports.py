@@ -8,13 +8,10 @@ artifacts (the figures per unit or district). Schedules run in Asia/Shanghai.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.deployments.runner import RunnerDeployment
-from prefect.schedules import Cron
-from prefect.types.entrypoint import EntrypointType
 from pydantic import Field
 
 from models.engine import reading
@@ -24,7 +21,6 @@ from reports import dispatch_markdown, report, report_markdown
 from reports.markdown import dispatch_item_rows, dispatch_unit_rows, share_rows, state_rows
 from reports.periodic import Report
 
-TIMEZONE = "Asia/Shanghai"
 DAILY_CRON = "0 8 * * *"  # 每日 08:00
 WEEKLY_CRON = "0 8 * * 1"  # 每周一 08:00
 MONTHLY_CRON = "0 8 1 * *"  # 每月1日 08:00
@@ -112,29 +108,3 @@ def monthly_report(
 ) -> dict[str, Any]:
     """每月向市委、市政府报告: the last calendar month."""
     return _periodic("monthly", now)
-
-
-def report_deployments() -> list[RunnerDeployment]:
-    """The three report deployments, scheduled at 08:00 Asia/Shanghai."""
-    made = [
-        daily_dispatch.to_deployment(
-            name="daily-dispatch",
-            schedule=Cron(DAILY_CRON, timezone=TIMEZONE),
-            description="按日调度：每日 08:00 列出到期及超期事项，按责任单位",
-            entrypoint_type=EntrypointType.MODULE_PATH,
-        ),
-        weekly_report.to_deployment(
-            name="weekly-report",
-            schedule=Cron(WEEKLY_CRON, timezone=TIMEZONE),
-            description="周报：每周一 08:00，上周（周一至周日）的整改情况",
-            entrypoint_type=EntrypointType.MODULE_PATH,
-        ),
-        monthly_report.to_deployment(
-            name="monthly-report",
-            schedule=Cron(MONTHLY_CRON, timezone=TIMEZONE),
-            description="月报：每月1日 08:00，上月的整改情况",
-            entrypoint_type=EntrypointType.MODULE_PATH,
-        ),
-    ]
-    # to_deployment is sync-compatible: called from sync code it returns the deployment.
-    return [cast(RunnerDeployment, d) for d in made]

@@ -17,7 +17,8 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.testing.utilities import prefect_test_harness
 
-from flows.reports import daily_dispatch, monthly_report, report_deployments, weekly_report
+from flows.deployments import deployments
+from flows.reports import daily_dispatch, monthly_report, weekly_report
 from models.engine import make_engine
 from rectiflow.settings import settings
 from tests.integration.reports.conftest import NOW, PERSONAL, seed
@@ -114,7 +115,7 @@ def test_monthly_report_flow_reports_the_month_before(harness: None, database: N
     ],
 )
 def test_report_deployments_run_at_eight_shanghai_time(name: str, cron: str) -> None:
-    (deployment,) = [d for d in report_deployments() if d.name == name]
+    (deployment,) = [d for d in deployments() if d.name == name]
     (schedule,) = deployment.schedules or []
     assert isinstance(schedule.schedule, CronSchedule)
     assert (schedule.schedule.cron, schedule.schedule.timezone) == (cron, "Asia/Shanghai")
