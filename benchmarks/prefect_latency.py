@@ -11,8 +11,8 @@ to the command's exit (``--watch`` waits 3 s more for stray logs), on a fresh ca
 time. Beside it, the same event on other cases by ``rectiflow case fire`` (the
 command, no Prefect) and by ``states.service.fire`` in this process (the database work
 alone). The server's own timestamps split each Prefect run into its parts: the CLI until
-the run exists, the runner's poll until it takes the run, the flow's subprocess start,
-the flow itself, and the CLI's watch until it exits.
+the run exists, the runner's poll until it takes the run, the flow's start (on a thread
+of the serving process), the flow itself, and the CLI's watch until it exits.
 
 Prints median and p95 (and min/max) of each; ``--json`` prints one JSON object instead.
 """

@@ -45,6 +45,11 @@ def _deploy(flow: Flow[..., Any], description: str | None = None, **kw: Any) -> 
     return cast(RunnerDeployment, made)
 
 
+def operator_flows() -> dict[str, Flow[..., Any]]:
+    """The flows an operator fires and waits for, by name: ``transition`` and one per event."""
+    return {f.name: f for f in (transition, *FLOWS.values())}
+
+
 def deployments(sweep_minutes: int = 10) -> list[RunnerDeployment]:
     """Every deployment with its schedule."""
     made = [

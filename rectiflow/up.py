@@ -17,7 +17,7 @@ from typing import IO, Any
 from rich.console import Console
 
 console = Console(stderr=True)
-POLL_SECONDS = 1.0  # how often the served deployments look for runs to start
+POLL_SECONDS = 0.5  # how often the served deployments look for runs to start
 
 
 def _healthy(api: str) -> bool:
@@ -124,10 +124,10 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 def up(port: int, load_demo: bool, demo_loader: Any, sweep_minutes: int = 10) -> None:
     """Start (or reuse) the Prefect server, prepare the database, serve every deployment."""
-    from prefect import serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows.deployments import deployments
+    from flows.deployments import deployments, operator_flows
+    from rectiflow import inline
 
     # SIGTERM stops everything as Ctrl-C does, until Prefect's runner takes the signal
     # over (it shuts down, then exits through the same ``finally``).
@@ -152,9 +152,10 @@ def up(port: int, load_demo: bool, demo_loader: Any, sweep_minutes: int = 10) ->
             ctx = contextvars.copy_context()
             threading.Thread(target=ctx.run, args=(_quietly, catch_up), daemon=True).start()
             # Prefect's runner polls every 10 s by default, which adds 5 s on average to
-            # every run started from the UI or the CLI; 1 s costs one small local query.
+            # every run started from the UI or the CLI; every 0.5 s costs two small local queries.
             poll = None if "PREFECT_RUNNER_POLL_FREQUENCY" in os.environ else POLL_SECONDS
-            serve(*served, print_starting_message=False, query_seconds=poll)
+            # Operator events run on threads of this process, every other flow in its own.
+            inline.serve(served, operator_flows(), query_seconds=poll)
     except KeyboardInterrupt:
         console.print("stopping …")
     finally:

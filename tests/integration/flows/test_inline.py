@@ -1,0 +1,98 @@
+"""Operator events on a thread of the serving process: a real flow run, recorded by the
+server as any other, and the runner's starter replaced only for the flows named."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import prefect.runner._starter_direct as starter
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import FlowRun
+from prefect.states import Pending
+from sqlalchemy import Engine
+
+from flows.deployments import operator_flows
+from flows.lifecycle import deadline_sweep, transition
+from rectiflow import inline
+from tests.conftest import AT
+from tests.integration.test_sweep import state_of
+from tests.support import add, case_data
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+def _pending(**parameters: Any) -> FlowRun:
+    """A run of ``transition`` as the runner hands one over: created, then Pending."""
+    with get_client(sync_client=True) as client:
+        return client.create_flow_run(transition, parameters=parameters, state=Pending())
+
+
+def _read(run: FlowRun) -> FlowRun:
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(run.id)
+
+
+@pytest.fixture
+def installed() -> Iterator[None]:
+    inline.install(operator_flows())
+    yield
+    inline.uninstall()
+
+
+def test_a_thread_run_completes_the_flow_run_and_moves_the_item(flow_db: Engine) -> None:
+    ref = f"D21{uuid.uuid4().hex[:8].upper()}"
+    add(flow_db, case_data(ref), at=AT)
+    run = _pending(ref=ref, event="acknowledge", actor="刘洋", role="operator")
+    started = inline.ThreadRun(transition, run).start()
+    started.join(60)
+    assert started.exitcode == 0 and not started.is_alive()
+    assert not [t for t in threading.enumerate() if t.name.startswith("flow-run-")]
+    done = _read(run)
+    assert done.state is not None and done.state.is_completed(), done.state
+    assert done.name == f"{ref}·acknowledge"
+    assert f"item:{ref}" in done.tags
+    assert state_of(flow_db, ref) == "investigating"
+
+
+def test_a_refused_event_fails_the_run_and_exits_1_as_its_process_would(
+    flow_db: Engine,
+) -> None:
+    ref = f"D21{uuid.uuid4().hex[:8].upper()}"
+    add(flow_db, case_data(ref), at=AT)
+    run = _pending(ref=ref, event="request_acceptance", actor="刘洋", role="operator")
+    started = inline.ThreadRun(transition, run).start()
+    started.join(60)
+    assert started.exitcode == 1
+    done = _read(run)
+    assert done.state is not None and done.state.is_failed()
+    assert "当前状态为已交办" in (done.state.message or "")
+    assert state_of(flow_db, ref) == "assigned"
+
+
+def test_install_starts_only_the_operator_flows_on_threads(
+    installed: None, monkeypatch: pytest.MonkeyPatch, flow_db: Engine
+) -> None:
+    ref = f"D21{uuid.uuid4().hex[:8].upper()}"
+    add(flow_db, case_data(ref), at=AT)
+    run = _pending(ref=ref, event="acknowledge", actor="刘洋", role="operator")
+    sent: list[str] = []
+    monkeypatch.setattr(inline, "_original", lambda flow, **kw: sent.append(flow.name))
+    inline.install(operator_flows())  # again, over the replaced original
+    handle = starter.run_flow_in_subprocess(transition, flow_run=run, env=None)
+    assert isinstance(handle, inline.ThreadRun)
+    handle.join(60)
+    assert handle.exitcode == 0 and state_of(flow_db, ref) == "investigating"
+    starter.run_flow_in_subprocess(deadline_sweep, flow_run=run, env=None)
+    assert sent == ["deadline-sweep"]  # every other flow goes the runner's own way
+
+
+def test_uninstall_restores_the_runners_own_starter() -> None:
+    original = starter.run_flow_in_subprocess
+    inline.install(["transition"])
+    assert starter.run_flow_in_subprocess is not original
+    inline.uninstall()
+    assert starter.run_flow_in_subprocess is original
