@@ -49,7 +49,11 @@ class ThreadRun:
     def __init__(self, flow: Flow[..., Any], flow_run: FlowRun) -> None:
         self.exitcode: int | None = None
         context = get_settings_context()  # the runner's settings: its API URL above all
-        self._settings = (context.profile, get_current_settings())
+        settings = get_current_settings()
+        # Heartbeats tell the server that a run's process is still alive; a run on a thread
+        # of this process lasts milliseconds, and stopping its heartbeat thread takes 1 s.
+        flows = settings.flows.model_copy(update={"heartbeat_frequency": None})
+        self._settings = (context.profile, settings.model_copy(update={"flows": flows}))
         self._flow, self._flow_run = flow, flow_run
         self._thread = threading.Thread(
             target=self._run, name=f"flow-run-{flow_run.name}", daemon=True

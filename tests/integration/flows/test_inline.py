@@ -3,6 +3,7 @@ server as any other, and the runner's starter replaced only for the flows named.
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Iterator
@@ -43,7 +44,10 @@ def installed() -> Iterator[None]:
     inline.uninstall()
 
 
-def test_a_thread_run_completes_the_flow_run_and_moves_the_item(flow_db: Engine) -> None:
+def test_a_thread_run_completes_the_flow_run_and_moves_the_item(
+    flow_db: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="prefect.flow_runs")
     ref = f"D21{uuid.uuid4().hex[:8].upper()}"
     add(flow_db, case_data(ref), at=AT)
     run = _pending(ref=ref, event="acknowledge", actor="刘洋", role="operator")
@@ -56,6 +60,9 @@ def test_a_thread_run_completes_the_flow_run_and_moves_the_item(flow_db: Engine)
     assert done.name == f"{ref}·acknowledge"
     assert f"item:{ref}" in done.tags
     assert state_of(flow_db, ref) == "investigating"
+    said = [r.getMessage() for r in caplog.records if r.name == "prefect.flow_runs"]
+    assert any("Beginning flow run" in m for m in said)
+    assert not any("heartbeat" in m for m in said)  # none for a run of milliseconds
 
 
 def test_a_refused_event_fails_the_run_and_exits_1_as_its_process_would(
