@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from models.engine import writing
+from models.tables import Item, table
 from states.registry import parse_new, register
 from states.rules import Rules
 from states.service import DEFAULT_RULES
@@ -67,6 +68,13 @@ def add(
             conn, [parse_new(kind, data)], actor="督改办", role="coordinator", at=at, rules=rules
         )
     return item_id
+
+
+def state_of(engine: Engine, ref: str) -> str:
+    """The lifecycle state of the item ``ref``, read from the database."""
+    item = table(Item)
+    with engine.connect() as conn:
+        return str(conn.execute(select(item.c.state).where(item.c.ref == ref)).scalar_one())
 
 
 # Payloads that satisfy each guard, for driving an item through its life.

@@ -19,16 +19,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from models.engine import make_engine
 from models.schema import upgrade
-from models.tables import Item, table
 from rectiflow.localserver import LocalPrefect, local_prefect
 from states.editing import update_item
 from states.service import fire
 from tests.conftest import AT
-from tests.support import RESOLVED_CASE, add, case_data
+from tests.support import RESOLVED_CASE, add, case_data, state_of
 
 RUN_TIMEOUT = 120.0  # seconds for one triggered run to finish
 EVENT_TIMEOUT = 30.0  # seconds for an event to reach the server's event store
@@ -66,9 +65,7 @@ class Stack:
         """The item's lifecycle state, read from the database."""
         engine = make_engine(self.database_url)
         try:
-            with engine.connect() as conn:
-                item = table(Item)
-                return str(conn.execute(select(item.c.state).where(item.c.ref == ref)).scalar_one())
+            return state_of(engine, ref)
         finally:
             engine.dispose()
 

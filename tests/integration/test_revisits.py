@@ -20,7 +20,7 @@ from states.editing import update_item
 from states.errors import BadInput
 from states.service import Fired, fire
 from tests.conftest import AT
-from tests.support import RESOLVED_CASE, SIGNOFFS, acceptance, add, case_data, task_data
+from tests.support import RESOLVED_CASE, SIGNOFFS, acceptance, add, case_data, state_of, task_data
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ITEM, REVISIT, HISTORY = table(Item), table(Revisit), table(History)
@@ -66,11 +66,6 @@ def close_case(engine: Engine, ref: str, at: datetime, *, task: bool = False) ->
 def ids_by_ref(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return dict(conn.execute(select(ITEM.c.ref, ITEM.c.id)).all())
-
-
-def state_of(engine: Engine, ref: str) -> str:
-    with engine.connect() as conn:
-        return conn.execute(select(ITEM.c.state).where(ITEM.c.ref == ref)).scalar_one()
 
 
 def revisit_rows(engine: Engine) -> list[Any]:

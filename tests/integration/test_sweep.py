@@ -25,7 +25,7 @@ from states.editing import update_item
 from states.service import Fired, fire
 from states.sweep import sweep
 from tests.conftest import AT
-from tests.support import RESOLVED_CASE, SIGNOFFS, acceptance, add, case_data
+from tests.support import RESOLVED_CASE, SIGNOFFS, acceptance, add, case_data, state_of
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CLOCK, ESC, HISTORY = table(Clock), table(Escalation), table(History)
@@ -94,11 +94,6 @@ def counts(engine: Engine) -> dict[str, int]:
             t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
             for t in (ESC, HISTORY, NOTE, ITEM, CLOCK)
         }
-
-
-def state_of(engine: Engine, ref: str) -> str:
-    with engine.connect() as conn:
-        return conn.execute(select(ITEM.c.state).where(ITEM.c.ref == ref)).scalar_one()
 
 
 def last_history(engine: Engine, ref: str) -> Any:

@@ -20,8 +20,7 @@ from flows.deployments import operator_flows
 from flows.lifecycle import deadline_sweep, transition
 from rectiflow import inline
 from tests.conftest import AT
-from tests.integration.test_sweep import state_of
-from tests.support import add, case_data
+from tests.support import add, case_data, state_of
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
