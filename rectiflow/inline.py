@@ -118,17 +118,7 @@ def serve(
     """Serve ``deployments`` from this process until interrupted, as ``prefect.serve``
     does, running the flows of ``inline`` (by deployment name) on threads."""
     runner = Runner(query_seconds=query_seconds)
-    for deployment in deployments:
-        flow = inline.get(deployment.name)
-        if flow is None:
-            runner.add_deployment(deployment)
-        else:  # the same deployment, registered with its flow object
-            runner.add_flow(
-                flow,
-                name=deployment.name,
-                description=deployment.description,
-                entrypoint_type=EntrypointType.MODULE_PATH,
-            )
+    register(runner, deployments, inline)
     install(inline)
     try:
         asyncio.run(runner.start())
@@ -136,3 +126,34 @@ def serve(
         log.info("%s received, shutting down", type(exc).__name__)
     finally:
         uninstall()
+
+
+def register(
+    runner: Any, deployments: Sequence[RunnerDeployment], inline: Mapping[str, Flow[..., Any]]
+) -> None:
+    """Register every deployment with ``runner``; those of ``inline`` together with their
+    flow objects (``Runner.add_flow``, which builds the deployment again from the flow),
+    passing on every setting of ours so that the served deployment is the same one."""
+    for deployment in deployments:
+        flow = inline.get(deployment.name)
+        if flow is None:
+            runner.add_deployment(deployment)
+            continue
+        if deployment.schedules:
+            raise ValueError(
+                f"{deployment.name} runs on a thread when an operator fires it; "
+                "it cannot also have a schedule"
+            )
+        runner.add_flow(
+            flow,
+            name=deployment.name,
+            description=deployment.description,
+            tags=deployment.tags,
+            parameters=deployment.parameters,
+            version=deployment.version,
+            enforce_parameter_schema=deployment.enforce_parameter_schema,
+            concurrency_limit=deployment.concurrency_limit,
+            triggers=deployment.triggers,
+            paused=deployment.paused,
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        )

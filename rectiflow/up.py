@@ -139,7 +139,7 @@ def up(port: int, load_demo: bool, demo_loader: Any, sweep_minutes: int = 10) ->
     else:
         console.print(f"starting a local Prefect server on 127.0.0.1:{port} …")
         proc, api = start_server(port)
-    # Flow runs start in child processes: they find the server through the environment.
+    # Flows run in child processes (all but the operator flows) find the server here.
     os.environ["PREFECT_API_URL"] = api
     try:
         demo_loader(load_demo)

@@ -16,7 +16,7 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.states import Pending
 from sqlalchemy import Engine
 
-from flows.deployments import operator_flows
+from flows.deployments import deployments, operator_flows
 from flows.lifecycle import deadline_sweep, transition
 from rectiflow import inline
 from tests.conftest import AT
@@ -102,3 +102,37 @@ def test_uninstall_restores_the_runners_own_starter() -> None:
     assert starter.run_flow_in_subprocess is not original
     inline.uninstall()
     assert starter.run_flow_in_subprocess is original
+
+
+class _Runner:
+    """Records what is registered with it, as Prefect's runner would receive it."""
+
+    def __init__(self) -> None:
+        self.deployments: list[str] = []
+        self.flows: dict[str, tuple[Any, dict[str, Any]]] = {}
+
+    def add_deployment(self, deployment: Any) -> None:
+        self.deployments.append(deployment.name)
+
+    def add_flow(self, flow: Any, *, name: str, **settings: Any) -> None:
+        self.flows[name] = (flow, settings)
+
+
+def test_every_deployment_is_registered_once_the_operator_ones_with_their_flow() -> None:
+    served, inline_flows = deployments(), operator_flows()
+    runner = _Runner()
+    inline.register(runner, served, inline_flows)
+    assert sorted(runner.deployments + list(runner.flows)) == sorted(d.name for d in served)
+    assert set(runner.flows) == set(inline_flows) and "deadline-sweep" in runner.deployments
+    for d in served:
+        if d.name in runner.flows:
+            flow, settings = runner.flows[d.name]
+            assert flow is inline_flows[d.name]
+            assert settings["description"] == d.description and settings["tags"] == d.tags
+            assert settings["parameters"] == d.parameters and settings["version"] == d.version
+
+
+def test_an_operator_flow_with_a_schedule_is_refused_by_name() -> None:
+    scheduled = {d.name: d for d in deployments()}["deadline-sweep"]
+    with pytest.raises(ValueError, match="deadline-sweep .* cannot also have a schedule"):
+        inline.register(_Runner(), [scheduled], {"deadline-sweep": deadline_sweep})
