@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rectiflow.up import start_server, stop_server
+from rectiflow.up import start_server, stop_group
 
 SERVE_TIMEOUT = 120.0  # seconds for the serving process to register its deployments
 BUSY_RETRIES = 6  # tries again after a 503, waiting 0.5 s, 1 s, … (10.5 s in all)
@@ -103,27 +102,6 @@ def prefect_env(
     }
 
 
-def stop_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, grace: float = 20) -> None:
-    """Stop ``proc``'s process group: ``sig`` first, SIGKILL for whatever lingers.
-
-    SIGTERM, not SIGINT: a process started in the background by a shell ignores SIGINT,
-    and Prefect's runner shuts down gracefully on SIGTERM (it pauses its schedules).
-    """
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, sig)
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
-        except ProcessLookupError:
-            return
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # children still in the group, if any
-    except ProcessLookupError:
-        pass
-    proc.wait()
-
-
 def wait_for_deployments(
     api: str, names: Sequence[str], serving: subprocess.Popen[bytes], timeout: float
 ) -> None:
@@ -165,7 +143,7 @@ def local_prefect(
     with ExitStack() as stack:
         server_log = stack.enter_context((workdir / "server.log").open("wb"))
         server, api = start_server(free_port(), env=env, output=server_log)
-        stack.callback(stop_server, server)
+        stack.callback(stop_group, server)
         env["PREFECT_API_URL"] = api
         serve_log = stack.enter_context((workdir / "serve.log").open("wb"))
         serving = subprocess.Popen(

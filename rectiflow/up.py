@@ -72,24 +72,32 @@ def start_server(
                 return proc, api
             time.sleep(0.5)
     except BaseException:  # Ctrl-C or SIGTERM while waiting: no server left behind
-        stop_server(proc)
+        stop_group(proc)
         raise
-    stop_server(proc)
+    stop_group(proc)
     raise RuntimeError(f"the Prefect server did not answer within {timeout:.0f} s")
 
 
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the server's whole process group, leaving no orphan behind."""
-    if proc.poll() is not None:
-        return
+def stop_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, grace: float = 20) -> None:
+    """Stop ``proc``'s whole process group (a server, a serving process and their
+    children): ``sig`` first, then SIGKILL for whatever lingers, leaving no orphan behind.
+
+    SIGTERM, not SIGINT: a process started in the background by a shell ignores SIGINT,
+    and Prefect's server and runner shut down gracefully on SIGTERM.
+    """
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, sig)
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+        except ProcessLookupError:
+            return
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        os.killpg(proc.pid, signal.SIGKILL)  # children still in the group, if any
     except ProcessLookupError:
         pass
+    proc.wait()
 
 
 def wait_healthy(api: str, timeout: float = 60.0) -> None:
@@ -160,7 +168,7 @@ def up(port: int, load_demo: bool, demo_loader: Any, sweep_minutes: int = 10) ->
         console.print("stopping …")
     finally:
         if proc is not None:
-            stop_server(proc)
+            stop_group(proc)
 
 
 def _quietly(fn: Any) -> None:
