@@ -26,7 +26,7 @@ from rectiflow.localserver import free_port, prefect_env, wait_for_deployments
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 UI_WITHIN = 120.0  # seconds from the command to the UI's address, the product's promise
-DEMO_ITEMS = 534 + 12  # Anshan's cases and tasks (rectiflow/demo.py)
+DEMO_ITEMS = 534 + 12  # Anshan's cases and tasks (rectiflow/demo)
 
 
 def _answers(url: str) -> bool:
