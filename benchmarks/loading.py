@@ -1,11 +1,14 @@
-"""Figure 1: registering a million cases (交办), against plain ``executemany`` of item rows.
+"""Figure 1: registering a million cases (交办), against plain sqlite3 inserts of item rows.
 
 The product path is what ``rectiflow case import`` does: validate each payload, then
 ``register`` a batch inside one ``writing`` transaction (item, history head, clock and
 unit links, the FTS index through its trigger). The raw baseline inserts the same
 number of rows, built from the same data, into the same ``item`` table (its indexes,
 foreign keys and, in one of the two variants, the FTS trigger) in a database file of
-its own, with the same PRAGMAs and the same transaction size.
+its own, with the same PRAGMAs and the same transaction size. It sends them the fastest
+way plain sqlite3 has: multi-row ``INSERT … VALUES (…), (…)`` statements, which let
+the FTS trigger index a statement's rows together (``executemany`` of one row per
+statement is 2.5 times slower with the trigger).
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ RAW_COLUMNS = (
     "updated_at",
 )
 NAME_TABLES = ("inspection_round", "district", "unit")
+RAW_PARAMS = 30_000  # bound parameters per statement, under SQLite's limit of 32,766
 Params = tuple[Any, ...]  # the parameters of one statement
 
 
@@ -91,7 +95,7 @@ class Loaded:
 
 @dataclass(frozen=True)
 class RawLoaded:
-    """How long plain ``executemany`` took for the same rows, with and without FTS."""
+    """How long plain multi-row inserts took for the same rows, with and without FTS."""
 
     items: int
     fts_s: float
@@ -212,8 +216,8 @@ def _raw_row(index: int, d: dict[str, Any], ids: dict[str, dict[str, int]], at: 
 def raw_load(
     product: Path, directory: Path, plan: cases.Plan, batch: int = cases.BATCH_SIZE
 ) -> RawLoaded:
-    """Insert ``plan.items`` item rows with ``executemany`` into two fresh files: the
-    item table with its FTS trigger, and without; both timed per batch transaction."""
+    """Insert ``plan.items`` item rows into two fresh files: the item table with its FTS
+    trigger, and without; both timed per batch transaction."""
     paths = {"fts": directory / "raw-load-fts.db", "plain": directory / "raw-load-plain.db"}
     for key, path in paths.items():
         remove_database(path)
@@ -221,19 +225,19 @@ def raw_load(
     ids = {t: _ids(product, t) for t in NAME_TABLES}
     conns = {key: connect(path, "FULL") for key, path in paths.items()}
     spent = dict.fromkeys(paths, 0.0)
-    sql = (
-        f"INSERT INTO item ({', '.join(RAW_COLUMNS)}) VALUES ({', '.join('?' * len(RAW_COLUMNS))})"
+    progress = Progress(
+        "[load] raw multi-row inserts of item rows, with and without FTS", plan.items
     )
-    progress = Progress("[load] raw executemany of item rows, with and without FTS", plan.items)
     try:
         for n, (start, stop) in enumerate(plan.batches(batch)):
             at = utc_text(cases.REGISTERED + timedelta(seconds=n))
             data = cases.batch(plan, start, stop)
-            rows = [_raw_row(start + i, d, ids, at) for i, d in enumerate(data)]
+            statements = _multi_row([_raw_row(start + i, d, ids, at) for i, d in enumerate(data)])
             for key, conn in conns.items():
                 t0 = time.perf_counter()
                 conn.execute("BEGIN IMMEDIATE")
-                conn.executemany(sql, rows)
+                for sql, params in statements:
+                    conn.execute(sql, params)
                 conn.execute("COMMIT")
                 spent[key] += time.perf_counter() - t0
             progress.update(stop)
@@ -247,6 +251,18 @@ def raw_load(
         f"{plan.items / spent['plain']:,.0f} rows/s without"
     )
     return RawLoaded(plan.items, spent["fts"], spent["plain"])
+
+
+def _multi_row(rows: list[Params]) -> list[tuple[str, list[Any]]]:
+    """``rows`` as INSERT statements of as many rows as SQLite's parameter limit allows."""
+    per = RAW_PARAMS // len(RAW_COLUMNS)
+    one = "(" + ", ".join("?" * len(RAW_COLUMNS)) + ")"
+    head = f"INSERT INTO item ({', '.join(RAW_COLUMNS)}) VALUES "
+    out = []
+    for k in range(0, len(rows), per):
+        chunk = rows[k : k + per]
+        out.append((head + ", ".join([one] * len(chunk)), [v for row in chunk for v in row]))
+    return out
 
 
 def remove_database(path: Path) -> None:
