@@ -101,6 +101,14 @@ def _params(
     defaults: dict[str, Any],
 ) -> list[Any]:
     """The flat parameter list of ``rows``, each value through its column's processor."""
+    if len(rows) == 1:
+        # One row (every transition's history row): the column-wise machinery below
+        # would cost more than the conversions themselves.
+        row = rows[0]
+        one = [row[c] if c not in defaults else row.get(c, defaults[c]) for c in columns]
+        return [
+            p(v) if p is not None and v is not None else v for p, v in zip(procs, one, strict=True)
+        ]
     # Column by column: one comprehension per column is far cheaper than a loop per value.
     values: list[list[Any]] = []
     for name, proc, safe in zip(columns, procs, memo_safe, strict=True):
