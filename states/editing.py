@@ -28,7 +28,7 @@ from models.tables import (
 )
 from states.errors import BadInput, Conflict, Refused, Unmet
 from states.history import new_row, public_data
-from states.items import resolve
+from states.items import check_in_order, resolve
 from states.lifecycle import STATE_ZH, Role, State
 from states.registry import _names
 from states.service import Fired, parse_role, validation_error
@@ -143,6 +143,7 @@ def update_item(
             raise Refused(item["ref"], "update", state.value, problems)
         if expected_version is not None and expected_version != item["version"]:
             raise Conflict(item["ref"], "update", expected_version)
+        check_in_order(item, "update", at)
         with conn.execution_options(rectiflow_write=True).begin():
             columns = _columns(conn, payload)
             seq = item["history_seq"] + 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, select
@@ -20,6 +21,7 @@ from models.tables import (
     ReviewSignoff,
     table,
 )
+from states.calendar import SHANGHAI
 from states.errors import BadInput, NotFound
 from states.guards import Snapshot
 
@@ -62,6 +64,24 @@ def _by_id(conn: Connection, item_id: int, kind: str | None, ref: str) -> Row:
 def _not_found(ref: str, kind: str | None) -> NotFound:
     what = {"case": "案件", "task": "整改任务"}.get(kind or "", "事项")
     return NotFound(f"{what} {ref} 不存在", f"no {kind or 'item'} with reference {ref!r}")
+
+
+def check_in_order(item: Mapping[str, Any], event: str, at: datetime) -> None:
+    """Refuse an event dated before the item's newest history row.
+
+    Every row that writes history also sets ``updated_at`` to its own time, so the
+    history stays in time order: the clocks, escalations and replays that read it
+    depend on that. A paper record entered late is dated at or after the last record.
+    """
+    last = item["updated_at"]
+    if at < last:
+        shown = last.astimezone(SHANGHAI).isoformat(timespec="seconds")
+        given = at.astimezone(SHANGHAI).isoformat(timespec="seconds")
+        raise BadInput(
+            f"{item['ref']}：{event} 的时间 {given} 早于该事项最近一条记录的时间 {shown}",
+            f"{item['ref']}: {event} at {given} is earlier than the item's last record, at {shown}",
+            [f"at: earlier than {shown}"],
+        )
 
 
 def item_by_id(conn: Connection, item_id: int) -> Row:

@@ -24,7 +24,7 @@ from states.effects import COLUMNS, WRITES, Ctx, move_rectification_due
 from states.errors import BadInput, Conflict, Refused, Unmet
 from states.guards import needs_of, unmet
 from states.history import new_row, public_data
-from states.items import item_by_id, load_snapshot, resolve
+from states.items import check_in_order, item_by_id, load_snapshot, resolve
 from states.lifecycle import EVENTS, STATE_ZH, Role, Rule, State, destination, rule_for, rules_for
 from states.rules import Rules
 
@@ -225,6 +225,7 @@ def fire(
                     return _replay(conn, item, prior, event)
                 if expected_version is not None and item["version"] != expected_version:
                     raise Conflict(item["ref"], event, expected_version)
+                check_in_order(item, event, at)
                 rule = check(conn, item, event, role_, payload, at, rules)
                 return _apply(conn, dict(item), rule, payload, actor, role_, at, key, rules)
         except _Stale:

@@ -171,6 +171,21 @@ ERRORS: list[tuple[str, list[str], int, list[str], bool]] = [
     ("data-file-not-given", ["case", "add"], 2, ["--data-file"], False),
     ("bad-at", _fire(ASSIGNED, "acknowledge") + ["--at", "yesterday"], 2, ["yesterday"], True),
     (
+        # Registered at 09:00 on 2 September: an event cannot be dated before that record.
+        "at-before-the-last-record",
+        _fire(ASSIGNED, "acknowledge") + ["--at", "2024-09-02T08:59:59+08:00"],
+        2,
+        ["earlier than the item's last record", "2024-09-02T09:00:00+08:00"],
+        True,
+    ),
+    (
+        "update-at-before-the-last-record",
+        _update(ASSIGNED, "summary.json") + ["--at", "2024-09-01T12:00:00+08:00"],
+        2,
+        ["update at 2024-09-01T12:00:00+08:00 is earlier", "2024-09-02T09:00:00+08:00"],
+        True,
+    ),
+    (
         "duplicate-intake-number",
         ["case", "add", "--data-file", "duplicate.json"],
         2,
@@ -263,7 +278,8 @@ def test_case_show_json_has_clocks_and_escalations_in_the_order_applied(
     first, second = "2024-09-30T12:00:00+08:00", "2024-10-09T12:00:00+08:00"
     for now in (first, second):
         assert run_cli(db_url, world, "sweep", "--now", now).code == 0
-    update_item(engine, ASSIGNED, actor="经办人", role="operator", at=AT, data=RESOLVED_CASE)
+    edited = datetime.fromisoformat("2024-10-10T09:00:00+08:00")  # after the sweeps' records
+    update_item(engine, ASSIGNED, actor="经办人", role="operator", at=edited, data=RESOLVED_CASE)
     stopped = datetime.fromisoformat("2024-10-10T09:30:00+08:00")
     fire(engine, ASSIGNED, "request_acceptance", actor="经办人", role="operator", at=stopped)
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,9 @@ def test_per_event_flows_take_the_payload_fields_and_go_the_same_way(flow_db: En
     run = _run(FLOWS["acknowledge"], ref=ref, actor="刘洋", role="operator", note="已签收")
     assert run.state is not None and run.state.is_completed()
     assert run.name == f"{ref}·acknowledge" and f"item:{ref}" in run.tags
-    update_item(flow_db, ref, actor="刘洋", role="operator", at=AT, data=RESOLVED_CASE)
+    # The flows fire at the current time; the edit comes after.
+    now = datetime.now(UTC)
+    update_item(flow_db, ref, actor="刘洋", role="operator", at=now, data=RESOLVED_CASE)
     FLOWS["request_acceptance"](ref=ref, actor="刘洋", role="operator")
     opinion = acceptance(ref, accepted_on="2024-09-25")
     run = _run(FLOWS["accept"], ref=ref, actor="王五", role="acceptance_group", **opinion)
