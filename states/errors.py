@@ -59,6 +59,10 @@ class NotFound(BadInput):
     """The item, unit or record named does not exist."""
 
 
+class OutOfOrder(BadInput):
+    """An event or edit dated before the item's newest history row."""
+
+
 @dataclass
 class _RefusalDetail:
     ref: str

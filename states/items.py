@@ -22,7 +22,7 @@ from models.tables import (
     table,
 )
 from states.calendar import SHANGHAI
-from states.errors import BadInput, NotFound
+from states.errors import BadInput, NotFound, OutOfOrder
 from states.guards import Snapshot
 
 ITEM = table(Item)
@@ -77,7 +77,7 @@ def check_in_order(item: Mapping[str, Any], event: str, at: datetime) -> None:
     if at < last:
         shown = last.astimezone(SHANGHAI).isoformat(timespec="seconds")
         given = at.astimezone(SHANGHAI).isoformat(timespec="seconds")
-        raise BadInput(
+        raise OutOfOrder(
             f"{item['ref']}：{event} 的时间 {given} 早于该事项最近一条记录的时间 {shown}",
             f"{item['ref']}: {event} at {given} is earlier than the item's last record, at {shown}",
             [f"at: earlier than {shown}"],

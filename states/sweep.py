@@ -20,7 +20,7 @@ from models.engine import writing
 from models.tables import Clock, Escalation, History, Item, Notification, Objection, SweepRun, table
 from states import clocks, outbox
 from states.calendar import to_local_iso
-from states.errors import Conflict, Refused
+from states.errors import Conflict, OutOfOrder, Refused
 from states.history import SYSTEM_ACTOR, system_row
 from states.rules import Rules
 from states.service import DEFAULT_RULES, fire
@@ -81,8 +81,9 @@ def sweep(
             )
             if not closing.replayed:  # a sweep beside this one closed it: not ours to report
                 result.closed.append(ref)
-        except (Refused, Conflict) as err:
-            # An objection or an operator got there first; the next sweep looks again.
+        except (Refused, Conflict, OutOfOrder) as err:
+            # An objection or an operator got there first, or the item was recorded after
+            # ``now``; the next sweep looks again.
             result.skipped.append({"ref": ref, "reason": err.en})
     with writing(engine) as conn:
         conn.execute(
@@ -120,6 +121,9 @@ def _due_clocks(conn: Connection, now: datetime, batch: int) -> list[Any]:
         )
         .join(ITEM, ITEM.c.id == CLOCK.c.item_id)
         .where(CLOCK.c.stopped_at.is_(None), CLOCK.c.next_escalation_at <= now)
+        # An item recorded after ``now`` (a sweep run for an earlier time) keeps its history
+        # in time order: its rungs are applied by the next sweep at or after that record.
+        .where(ITEM.c.updated_at <= now)
         .order_by(CLOCK.c.next_escalation_at, CLOCK.c.id)
         .limit(batch)
     )

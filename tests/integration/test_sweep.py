@@ -419,3 +419,25 @@ def test_two_sweeps_in_processes_escalate_each_rung_once(
         assert p.exitcode == 0
     reported = [e for out in outs for e in json.loads(out.read_text(encoding="utf-8"))]
     _check_each_escalation_once(engine, reported)
+
+
+def test_a_sweep_for_an_earlier_time_leaves_items_recorded_after_it(engine: Engine) -> None:
+    """History stays in time order: a sweep run with ``now`` before an item's newest record
+    neither escalates nor closes it, and the next sweep at a later time does."""
+    add(engine, case_data("D2100001", rectification_due="2024-09-30"), at=AT)
+    add(engine, case_data("D2100002"), at=AT)
+    _fire(engine, "D2100001", "acknowledge", "operator", sh(2024, 10, 20))
+    to_published(engine, "D2100002", sh(2024, 9, 23))
+    record = {"archive": [{"kind": "site_record", "title": "公示照片", "has_photos": True}]}
+    update_item(engine, "D2100002", actor="李四", role="operator", at=sh(2024, 10, 20), data=record)
+    earlier = end_of_day(date(2024, 10, 8))  # rungs due, notice over, both before the records
+    result = sweep(engine, earlier)
+    assert result.escalations == [] and result.closed == []
+    assert [s["ref"] for s in result.skipped] == ["D2100002"]
+    assert "earlier than the item's last record" in result.skipped[0]["reason"]
+    assert escalations(engine) == []
+    assert state_of(engine, "D2100002") == "published"
+    later = sweep(engine, sh(2024, 10, 21))
+    assert [e["level"] for e in later.escalations] == list(LADDER)
+    assert later.closed == ["D2100002"]
+    assert verify(engine).ok
