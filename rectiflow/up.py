@@ -147,7 +147,7 @@ def up(port: int, load_demo: bool, demo_loader: Any, sweep_minutes: int = 10) ->
     else:
         console.print(f"starting a local Prefect server on 127.0.0.1:{port} …")
         proc, api = start_server(port)
-    # Flows run in child processes (all but the operator flows) find the server here.
+    # Flows that run in child processes (all but the operator flows) find the server here.
     os.environ["PREFECT_API_URL"] = api
     try:
         demo_loader(load_demo)
@@ -160,7 +160,8 @@ def up(port: int, load_demo: bool, demo_loader: Any, sweep_minutes: int = 10) ->
             ctx = contextvars.copy_context()
             threading.Thread(target=ctx.run, args=(_quietly, catch_up), daemon=True).start()
             # Prefect's runner polls every 10 s by default, which adds 5 s on average to
-            # every run started from the UI or the CLI; every 0.5 s costs two small local queries.
+            # every run started from the UI or the CLI; polling every 0.5 s costs two small
+            # local queries a second.
             poll = None if "PREFECT_RUNNER_POLL_FREQUENCY" in os.environ else POLL_SECONDS
             # Operator events run on threads of this process, every other flow in its own.
             inline.serve(served, operator_flows(), query_seconds=poll)
