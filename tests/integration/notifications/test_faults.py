@@ -144,8 +144,10 @@ def test_dispatcher_killed_mid_batch_delivers_everything_once_but_the_one_in_fli
 def test_dispatchers_side_by_side_share_the_work_and_send_each_once(
     db_url: str, engine: Engine, routing_file: Path
 ) -> None:
+    """One dispatcher is held on its first request; the other three send everything else
+    meanwhile, and none of them takes a delivery the held one has claimed."""
     n = many_warnings(engine, 60)
-    receiver = Receiver().start()
+    receiver = Receiver(stall_at=1).start()
     errors: list[BaseException] = []
 
     def work() -> None:
@@ -155,15 +157,25 @@ def test_dispatchers_side_by_side_share_the_work_and_send_each_once(
             errors.append(e)
 
     try:
-        path = write_routing(routing_file, smtp_port=None, webhook=receiver.url(), audiences=WHO)
+        hook = receiver.url() + "?rto=60"  # the held request must not time out
+        path = write_routing(routing_file, smtp_port=None, webhook=hook, audiences=WHO)
         threads = [threading.Thread(target=work) for _ in range(4)]
         for t in threads:
             t.start()
+        assert receiver.stalled.wait(60)
+        deadline = time.monotonic() + 60
+        while sum(t.is_alive() for t in threads) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        others_done = sum(t.is_alive() for t in threads) == 1
+        sent_while_held = len(receiver.posts)
+        receiver.release.set()
         for t in threads:
             t.join(120)
     finally:
         receiver.stop()
     assert not errors
+    assert others_done and n - 5 < sent_while_held < n  # the held batch waited for its sender
     keys = Counter(receiver.keys())
     assert len(keys) == n and set(keys.values()) == {1}
+    assert {d["status"] for d in deliveries(engine)} == {"sent"}
     assert len({d["claimed_by"] for d in deliveries(engine)}) > 1  # the work was shared
