@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 
 from benchmarks import cases
 from benchmarks.console import Progress
+from models.bulk import paused_gc
 from models.engine import writing
 from models.types import utc_text
 from states.registry import NewItem, parse_new, register
@@ -111,7 +112,8 @@ def load(engine: Engine, plan: cases.Plan, batch: int = cases.BATCH_SIZE) -> Loa
     for n, (start, stop) in enumerate(plan.batches(batch)):
         data = cases.batch(plan, start, stop)
         t0 = time.perf_counter()
-        items: list[NewItem] = [parse_new("case", d) for d in data]
+        with paused_gc():  # as states.imports.parse_lines validates a batch file
+            items: list[NewItem] = [parse_new("case", d) for d in data]
         t1 = time.perf_counter()
         with writing(engine) as conn:
             register(

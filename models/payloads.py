@@ -27,8 +27,13 @@ class Payload(BaseModel):
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
         # PostgreSQL cannot store U+0000 in text; refuse it everywhere alike.
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(t, str) and "\x00" in t for t in texts):
+        if isinstance(value, str):
+            nul = "\x00" in value
+        elif isinstance(value, list):
+            nul = any(isinstance(t, str) and "\x00" in t for t in value)
+        else:
+            return value
+        if nul:
             raise ValueError("text must not contain the NUL character (U+0000)")
         return value
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
+from models.bulk import paused_gc
 from models.engine import writing
 from models.payloads import CaseNew
 from models.tables import InspectionRound, Item, table
@@ -65,6 +66,13 @@ def _ref(item: NewItem) -> str:
 
 def parse_lines(lines: Iterable[str], kind: str) -> tuple[list[tuple[int, NewItem]], list[BadLine]]:
     """Each non-blank line validated as a new item; the good ones and every bad one."""
+    with paused_gc():
+        return _parse_lines(lines, kind)
+
+
+def _parse_lines(
+    lines: Iterable[str], kind: str
+) -> tuple[list[tuple[int, NewItem]], list[BadLine]]:
     good: list[tuple[int, NewItem]] = []
     bad: list[BadLine] = []
     seen: dict[tuple[str, str], int] = {}

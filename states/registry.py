@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from models.bulk import insert_rows
+from models.bulk import insert_rows, paused_gc
 from models.payloads import CaseNew, TaskNew, dump
 from models.tables import (
     Clock,
@@ -150,6 +150,19 @@ def register(
     """Register validated new items inside the caller's write transaction; their ids."""
     if not items:
         return []
+    with paused_gc():
+        return _register(conn, items, actor=actor, role=role, at=at, rules=rules)
+
+
+def _register(
+    conn: Connection,
+    items: Sequence[NewItem],
+    *,
+    actor: str,
+    role: str,
+    at: datetime,
+    rules: Rules,
+) -> list[int]:
     kind = "case" if isinstance(items[0], CaseNew) else "task"
     if any(isinstance(x, CaseNew) != (kind == "case") for x in items):
         raise BadInput("一个批次只能包含同一类事项", "a batch holds one kind of item")
