@@ -9,13 +9,14 @@ SQLAlchemy would send it. Other databases use SQLAlchemy's executemany.
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import JSON, Connection, Table, insert
 from sqlalchemy.types import TypeDecorator
 
 from models.direct import Processor, bind_processors, driver, run
@@ -59,6 +60,24 @@ def _memo_safe(table: Table, columns: tuple[str, ...]) -> tuple[bool, ...]:
     return tuple(out)
 
 
+class JsonText(str):
+    """A JSON column's value already encoded: ``insert_rows`` sends the text as it is.
+
+    Registration computes each history row's canonical JSON for the hash; handing that
+    text on spares encoding the same data a second time for the ``data`` column.
+    """
+
+
+def _json_aware(proc: Processor) -> Processor:
+    """``proc``, letting JsonText through unchanged."""
+    assert proc is not None
+
+    def process(value: Any) -> Any:
+        return value if type(value) is JsonText else proc(value)
+
+    return process
+
+
 @cache
 def _defaults(table: Table, given: tuple[str, ...]) -> dict[str, Any]:
     """Scalar column defaults for the columns a row leaves out (SQLAlchemy fills them too)."""
@@ -78,7 +97,11 @@ def _plan(
     dates or instants, and the defaults, for rows with the keys ``given``."""
     defaults = _defaults(table, given)
     columns = given + tuple(defaults)
-    return columns, bind_processors(table, columns, dialect), _memo_safe(table, columns), defaults
+    procs = tuple(
+        _json_aware(p) if p is not None and isinstance(table.c[c].type, JSON) else p
+        for c, p in zip(columns, bind_processors(table, columns, dialect), strict=True)
+    )
+    return columns, procs, _memo_safe(table, columns), defaults
 
 
 @cache
@@ -99,7 +122,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
             insert_rows(conn, table, [row for row in rows if tuple(row) == shape])
         return
     if conn.dialect.name != "sqlite":
-        conn.execute(insert(table), list(rows))
+        conn.execute(insert(table), [_decoded(row) for row in rows])
         return
     columns, procs, memo_safe, defaults = _plan(table, given, conn.dialect)
     per = max(1, _SQLITE_PARAMS // len(columns))
@@ -112,6 +135,13 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
             conn.exec_driver_sql(sql, tuple(params))
         else:
             run(conn, raw, sql, params)
+
+
+def _decoded(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with any JsonText turned back into its value, for SQLAlchemy to encode."""
+    if not any(type(v) is JsonText for v in row.values()):
+        return row
+    return {k: json.loads(v) if type(v) is JsonText else v for k, v in row.items()}
 
 
 def _params(

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from models.bulk import JsonText
+
 SYSTEM_ACTOR = "system"
 MASK = "***"
 PERSONAL_KEYS = frozenset({"complainant", "complainant_name", "complainant_phone"})
@@ -47,20 +49,20 @@ def row_hash(
     prev_hash: str,
 ) -> str:
     """The SHA-256 of one history row, chained to the previous row's hash."""
-    body = [
-        item_id,
-        seq,
-        event,
-        actor,
-        role,
-        at.astimezone(UTC).isoformat(timespec="microseconds"),
-        from_state,
-        to_state,
-        data,
-        idem_key,
-        prev_hash,
-    ]
-    return hashlib.sha256(canonical(body).encode()).hexdigest()
+    return _hash(
+        [item_id, seq, event, actor, role, at, from_state, to_state],
+        canonical(data),
+        [idem_key, prev_hash],
+    )
+
+
+def _hash(head: list[Any], data_text: str, tail: list[Any]) -> str:
+    """The hash over ``canonical([*head, data, *tail])``, given the data's own canonical
+    text: a list's text is its members' texts joined by commas, so it is built from them.
+    ``head[5]`` is the instant of the row, written in UTC to the microsecond."""
+    head[5] = head[5].astimezone(UTC).isoformat(timespec="microseconds")
+    text = f"{canonical(head)[:-1]},{data_text},{canonical(tail)[1:]}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def new_row(
@@ -76,25 +78,32 @@ def new_row(
     data: Mapping[str, Any] | None,
     idem_key: str | None,
     prev_hash: str,
+    encoded: bool = False,
 ) -> dict[str, Any]:
-    """A history row, hashed; ``data`` must already be free of personal data."""
+    """A history row, hashed; ``data`` must already be free of personal data.
+
+    ``encoded``: the row's ``data`` is its canonical JSON text, as a ``JsonText`` that
+    ``models.bulk.insert_rows`` sends unchanged (registration's bulk path).
+    """
     # Microseconds are what both databases keep; the hash must see what is stored.
     at = at.astimezone(UTC)
-    fields: dict[str, Any] = dict(
-        item_id=item_id,
-        seq=seq,
-        event=event,
-        actor=actor,
-        role=role,
-        at=at,
-        from_state=from_state,
-        to_state=to_state,
-        data=dict(data) if data is not None else None,
-        idem_key=idem_key,
-        prev_hash=prev_hash,
-    )
-    fields["hash"] = row_hash(**fields)
-    return fields
+    value = dict(data) if data is not None else None
+    data_text = canonical(value)
+    head = [item_id, seq, event, actor, role, at, from_state, to_state]
+    return {
+        "item_id": item_id,
+        "seq": seq,
+        "event": event,
+        "actor": actor,
+        "role": role,
+        "at": at,
+        "from_state": from_state,
+        "to_state": to_state,
+        "data": JsonText(data_text) if encoded and value is not None else value,
+        "idem_key": idem_key,
+        "prev_hash": prev_hash,
+        "hash": _hash(head, data_text, [idem_key, prev_hash]),
+    }
 
 
 def system_row(

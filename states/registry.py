@@ -199,6 +199,7 @@ def _register(
             data=public_data(dump(x)),
             idem_key=None,
             prev_hash="",
+            encoded=True,
         )
         row["history_seq"], row["history_head"] = 1, hist["hash"]
         item_rows.append(row)
