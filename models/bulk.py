@@ -32,8 +32,9 @@ def paused_gc() -> Iterator[None]:
     A batch allocates tens of thousands of rows that all live until it ends, so every
     collection those allocations trigger walks them (and the rest of the heap) and frees
     nothing: the rows hold no reference cycles, and reference counting frees them when
-    the batch is done. Pausing the collector makes registration about a sixth faster and
-    validation nearly twice as fast. Only a collector this block paused is restarted.
+    the batch is done. At 100,000 cases, pausing it made registration about 12 % faster
+    and validation nearly twice as fast. Only a collector this block paused is restarted.
+    Also a decorator: ``@paused_gc()``.
     """
     was = gc.isenabled()
     gc.disable()

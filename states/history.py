@@ -49,18 +49,18 @@ def row_hash(
     prev_hash: str,
 ) -> str:
     """The SHA-256 of one history row, chained to the previous row's hash."""
-    return _hash(
-        [item_id, seq, event, actor, role, at, from_state, to_state],
-        canonical(data),
-        [idem_key, prev_hash],
-    )
+    head = [item_id, seq, event, actor, role, _instant(at), from_state, to_state]
+    return _hash(head, canonical(data), [idem_key, prev_hash])
+
+
+def _instant(at: datetime) -> str:
+    """The row's time as the hash sees it: UTC, to the microsecond."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _hash(head: list[Any], data_text: str, tail: list[Any]) -> str:
     """The hash over ``canonical([*head, data, *tail])``, given the data's own canonical
-    text: a list's text is its members' texts joined by commas, so it is built from them.
-    ``head[5]`` is the instant of the row, written in UTC to the microsecond."""
-    head[5] = head[5].astimezone(UTC).isoformat(timespec="microseconds")
+    text: a list's text is its members' texts joined by commas, so it is built from them."""
     text = f"{canonical(head)[:-1]},{data_text},{canonical(tail)[1:]}"
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -89,7 +89,7 @@ def new_row(
     at = at.astimezone(UTC)
     value = dict(data) if data is not None else None
     data_text = canonical(value)
-    head = [item_id, seq, event, actor, role, at, from_state, to_state]
+    head = [item_id, seq, event, actor, role, _instant(at), from_state, to_state]
     return {
         "item_id": item_id,
         "seq": seq,

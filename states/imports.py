@@ -64,15 +64,9 @@ def _ref(item: NewItem) -> str:
     return item.intake_no if isinstance(item, CaseNew) else item.number
 
 
+@paused_gc()
 def parse_lines(lines: Iterable[str], kind: str) -> tuple[list[tuple[int, NewItem]], list[BadLine]]:
     """Each non-blank line validated as a new item; the good ones and every bad one."""
-    with paused_gc():
-        return _parse_lines(lines, kind)
-
-
-def _parse_lines(
-    lines: Iterable[str], kind: str
-) -> tuple[list[tuple[int, NewItem]], list[BadLine]]:
     good: list[tuple[int, NewItem]] = []
     bad: list[BadLine] = []
     seen: dict[tuple[str, str], int] = {}

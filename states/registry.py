@@ -138,6 +138,7 @@ def _check_unique(conn: Connection, kind: str, keys: Sequence[tuple[int, str]]) 
         )
 
 
+@paused_gc()
 def register(
     conn: Connection,
     items: Sequence[NewItem],
@@ -150,19 +151,6 @@ def register(
     """Register validated new items inside the caller's write transaction; their ids."""
     if not items:
         return []
-    with paused_gc():
-        return _register(conn, items, actor=actor, role=role, at=at, rules=rules)
-
-
-def _register(
-    conn: Connection,
-    items: Sequence[NewItem],
-    *,
-    actor: str,
-    role: str,
-    at: datetime,
-    rules: Rules,
-) -> list[int]:
     kind = "case" if isinstance(items[0], CaseNew) else "task"
     if any(isinstance(x, CaseNew) != (kind == "case") for x in items):
         raise BadInput("一个批次只能包含同一类事项", "a batch holds one kind of item")

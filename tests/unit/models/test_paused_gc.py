@@ -33,3 +33,12 @@ def test_a_collector_paused_by_someone_else_stays_paused() -> None:
     with paused_gc():
         assert not gc.isenabled()
     assert not gc.isenabled()
+
+
+def test_as_a_decorator_each_call_pauses_and_restarts() -> None:
+    @paused_gc()
+    def inside() -> bool:
+        return gc.isenabled()
+
+    gc.enable()
+    assert [inside(), gc.isenabled(), inside(), gc.isenabled()] == [False, True, False, True]
