@@ -117,7 +117,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     if not rows:
         return
     given = tuple(rows[0])
-    if any(tuple(row) != given for row in rows):
+    if len(rows) > 1 and any(tuple(row) != given for row in rows):
         # Rows of different shapes: each shape its own statement, none of a row's keys lost.
         for shape in dict.fromkeys(tuple(row) for row in rows):
             insert_rows(conn, table, [row for row in rows if tuple(row) == shape])

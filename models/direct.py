@@ -28,16 +28,27 @@ Processor = Callable[[Any], Any] | None
 def driver(conn: Connection, *, beginning: bool = False) -> sqlite3.Connection | None:
     """The DBAPI connection to send statements to directly, or None to go through Core.
 
-    Only inside an open transaction (``beginning``: the statement that opens it), since
-    outside one Core would begin a transaction first (autobegin) and the driver would not.
+    Only inside a transaction open on the driver (``beginning``: the statement that opens
+    it), since outside one Core would begin a transaction first (autobegin) and the
+    driver would not.
     """
-    if conn.dialect.name != "sqlite" or not (beginning or conn.in_transaction()):
+    if conn.dialect.name != "sqlite":
         return None
     dispatch = conn.dispatch
     if dispatch.before_cursor_execute or dispatch.after_cursor_execute or conn.engine.echo:
         return None
-    raw = conn.connection.driver_connection
+    raw = in_driver_transaction(conn)
+    if raw is None and beginning:
+        raw = conn.connection.driver_connection
     return raw if isinstance(raw, sqlite3.Connection) else None
+
+
+def in_driver_transaction(conn: Connection) -> sqlite3.Connection | None:
+    """The SQLite DBAPI connection under ``conn`` if a transaction is open on it."""
+    if conn.closed or conn.invalidated:
+        return None
+    raw = conn.connection.driver_connection
+    return raw if isinstance(raw, sqlite3.Connection) and raw.in_transaction else None
 
 
 @cache

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
-from models.direct import driver, run
+from models.direct import driver, in_driver_transaction, run
 
 DEFAULT_URL = "sqlite:///rectiflow.db"
 _WRITE = "rectiflow_write"
@@ -62,6 +62,8 @@ def make_engine(
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        if in_driver_transaction(conn) is not None:
+            return  # opened by write_transaction: Core's autobegin joins it
         write = conn.get_execution_options().get(_WRITE, False)
         sql = "BEGIN IMMEDIATE" if write else "BEGIN"
         raw = driver(conn, beginning=True)
@@ -80,6 +82,38 @@ def writing(engine: Engine) -> Iterator[Connection]:
         conn = conn.execution_options(**{_WRITE: True})
         with conn.begin():
             yield conn
+
+
+@contextmanager
+def write_transaction(conn: Connection) -> Iterator[Connection]:
+    """A write transaction on ``conn``: committed on success, rolled back on any error.
+
+    For the single-item writers (``fire``, ``update``). On SQLite (with no cursor
+    listeners), BEGIN IMMEDIATE, COMMIT and ROLLBACK go straight to the driver: a
+    durable transition spent more time in SQLAlchemy's transaction bookkeeping than in
+    its own statements. A Core statement run inside still works: its autobegin finds
+    the driver's transaction open and joins it, and the end then goes through
+    SQLAlchemy, so that its bookkeeping ends too. Nothing inside may begin or end a
+    transaction of its own (Alembic does: migrations use ``writing``).
+    """
+    raw = driver(conn, beginning=True)
+    if raw is None or raw.in_transaction:
+        with conn.execution_options(**{_WRITE: True}).begin():
+            yield conn
+        return
+    run(conn, raw, "BEGIN IMMEDIATE", ())
+    try:
+        yield conn
+        if conn.in_transaction():
+            conn.commit()
+        else:
+            run(conn, raw, "COMMIT", ())
+    except BaseException:
+        if conn.in_transaction():
+            conn.rollback()
+        elif raw.in_transaction:
+            run(conn, raw, "ROLLBACK", ())
+        raise
 
 
 @contextmanager

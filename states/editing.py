@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, delete, insert, update
 
+from models.engine import write_transaction
 from models.payloads import ItemUpdate, dump
 from models.tables import (
     Accountability,
@@ -144,7 +145,7 @@ def update_item(
         if expected_version is not None and expected_version != item["version"]:
             raise Conflict(item["ref"], "update", expected_version)
         check_in_order(item, "update", at)
-        with conn.execution_options(rectiflow_write=True).begin():
+        with write_transaction(conn):
             columns = _columns(conn, payload)
             seq = item["history_seq"] + 1
             hist = new_row(

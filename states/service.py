@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from models.bulk import insert_rows
 from models.direct import rows_where, update_where
+from models.engine import write_transaction
 from models.payloads import dump
 from models.tables import Clock, History, Item, Notification, table
 from states import clocks, outbox
@@ -219,7 +220,7 @@ def fire(
         try:
             # One write transaction from read to write: on SQLite the lock is held throughout,
             # on PostgreSQL the version check in the UPDATE catches a commit in between.
-            with conn.execution_options(rectiflow_write=True).begin():
+            with write_transaction(conn):
                 item = resolve(conn, ref, kind)
                 if key and (prior := _prior(conn, item["id"], key)) is not None:
                     return _replay(conn, item, prior, event)
@@ -259,6 +260,8 @@ def _apply(
         after["version"],
         after["history_seq"],
     )
+    if not followups:
+        return fired
     for n, (event, follow) in enumerate(followups, 1):
         nxt = rule_for(event, State(after["state"]))
         assert nxt is not None, f"follow-up {event} must be allowed from {after['state']}"
@@ -295,6 +298,7 @@ def _write_event(
         data=public_data(dump(payload)),
         idem_key=key,
         prev_hash=item["history_head"],
+        encoded=True,
     )
     version = item["version"] + 1
     moved = {

@@ -3,16 +3,17 @@ same transactions, and listeners still see every statement."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, select, update
 from sqlalchemy.exc import IntegrityError
 
 from models.bulk import insert_rows
 from models.direct import rows_where, update_where
-from models.engine import reading, writing
+from models.engine import reading, write_transaction, writing
 from models.tables import Clock, History, Item, table
 from tests.conftest import AT
 from tests.support import add, case_data
@@ -86,3 +87,46 @@ def test_cursor_listeners_see_the_statements(engine: Engine) -> None:
         event.remove(engine, "before_cursor_execute", listen)
     assert any(s.lstrip().upper().startswith("UPDATE ITEM") for s in seen)
     assert any("FROM item" in s for s in seen)
+
+
+def test_a_core_statement_joins_the_drivers_write_transaction(engine: Engine) -> None:
+    item_id = add(engine, case_data("D12"), at=AT)
+    with engine.connect() as conn:
+        with write_transaction(conn):
+            update_where(conn, ITEM, {"summary": "直写"}, {"id": item_id})
+            conn.execute(update(ITEM).where(ITEM.c.id == item_id).values(address="经 Core"))
+        assert not conn.in_transaction()
+    with reading(engine) as conn:
+        (row,) = rows_where(conn, ITEM, {"id": item_id})
+    assert (row["summary"], row["address"]) == ("直写", "经 Core")
+
+
+@pytest.mark.parametrize("core", [False, True], ids=["driver only", "with a Core statement"])
+def test_an_error_in_a_write_transaction_undoes_every_statement(engine: Engine, core: bool) -> None:
+    item_id = add(engine, case_data("D13"), at=AT)
+    with engine.connect() as conn:
+        with pytest.raises(RuntimeError, match="boom"), write_transaction(conn):
+            update_where(conn, ITEM, {"summary": "撤销"}, {"id": item_id})
+            if core:
+                conn.execute(update(ITEM).where(ITEM.c.id == item_id).values(address="撤销"))
+            raise RuntimeError("boom")
+        assert not conn.in_transaction()
+        # The connection is usable again: no transaction was left open on it.
+        with write_transaction(conn):
+            update_where(conn, ITEM, {"category": "一般"}, {"id": item_id})
+    with reading(engine) as conn:
+        (row,) = rows_where(conn, ITEM, {"id": item_id})
+    assert row["summary"] != "撤销" and row["address"] != "撤销" and row["category"] == "一般"
+
+
+def test_a_write_transaction_holds_the_write_lock_from_its_start(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only: BEGIN IMMEDIATE takes the write lock up front")
+    add(engine, case_data("D14"), at=AT)
+    with engine.connect() as conn, write_transaction(conn):
+        other = sqlite3.connect(engine.url.database or "", timeout=0)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        finally:
+            other.close()
