@@ -37,10 +37,10 @@ def driver(conn: Connection, *, beginning: bool = False) -> sqlite3.Connection |
     dispatch = conn.dispatch
     if dispatch.before_cursor_execute or dispatch.after_cursor_execute or conn.engine.echo:
         return None
-    raw = in_driver_transaction(conn)
-    if raw is None and beginning:
-        raw = conn.connection.driver_connection
-    return raw if isinstance(raw, sqlite3.Connection) else None
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, sqlite3.Connection) or not (beginning or raw.in_transaction):
+        return None
+    return raw
 
 
 def in_driver_transaction(conn: Connection) -> sqlite3.Connection | None:

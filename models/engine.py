@@ -94,7 +94,8 @@ def write_transaction(conn: Connection) -> Iterator[Connection]:
     its own statements. A Core statement run inside still works: its autobegin finds
     the driver's transaction open and joins it, and the end then goes through
     SQLAlchemy, so that its bookkeeping ends too. Nothing inside may begin or end a
-    transaction of its own (Alembic does: migrations use ``writing``).
+    transaction of its own (Alembic does: migrations use ``writing``); a block that
+    does is reported as an error at its end.
     """
     raw = driver(conn, beginning=True)
     if raw is None or raw.in_transaction:
@@ -106,8 +107,13 @@ def write_transaction(conn: Connection) -> Iterator[Connection]:
         yield conn
         if conn.in_transaction():
             conn.commit()
-        else:
+        elif raw.in_transaction:
             run(conn, raw, "COMMIT", ())
+        else:
+            raise RuntimeError(
+                "write_transaction: the transaction was ended inside the block "
+                "(something there committed or rolled back), so its writes are not one unit"
+            )
     except BaseException:
         if conn.in_transaction():
             conn.rollback()

@@ -130,3 +130,15 @@ def test_a_write_transaction_holds_the_write_lock_from_its_start(engine: Engine)
                 other.execute("BEGIN IMMEDIATE")
         finally:
             other.close()
+
+
+def test_a_transaction_ended_inside_the_block_is_reported(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only: elsewhere write_transaction is SQLAlchemy's own")
+    item_id = add(engine, case_data("D15"), at=AT)
+    with engine.connect() as conn:
+        with pytest.raises(RuntimeError, match="ended inside the block"):
+            with write_transaction(conn):
+                update_where(conn, ITEM, {"summary": "提前提交"}, {"id": item_id})
+                conn.connection.driver_connection.execute("COMMIT")  # type: ignore[union-attr]
+        assert not conn.in_transaction()
