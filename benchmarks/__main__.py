@@ -61,7 +61,7 @@ class Outcome:
 
     loaded: loading.Loaded
     raw_loaded: loading.RawLoaded
-    paces: dict[str, tuple[transitions.Pace, transitions.Pace]]
+    paces: dict[str, transitions.Paces]
     fire_fsync_ms: tuple[float, float]  # probed just before and just after the fires
     catch_up: sweeping.Swept | None
     swept: sweeping.Swept
@@ -111,13 +111,16 @@ def figures(out: Outcome) -> dict[str, float]:
         "load_first_tenth_items_per_s": out.loaded.first_per_s,
         "load_last_tenth_items_per_s": out.loaded.last_per_s,
     }
-    for mode, (fired, raw) in out.paces.items():
+    for mode, paces in out.paces.items():
         m = mode.lower()
-        fig[f"fire_{m}_per_s"] = fired.per_s
-        fig[f"raw_{m}_per_s"] = raw.per_s
-        fig[f"fire_{m}_ratio"] = fired.per_s / raw.per_s
-        fig[f"fire_{m}_ms"] = 1000 / fired.per_s
-        fig[f"raw_{m}_ms"] = 1000 / raw.per_s
+        fig[f"fire_{m}_per_s"] = paces.fire.per_s
+        fig[f"fire_{m}_pooled_per_s"] = paces.pooled.per_s
+        fig[f"raw_{m}_per_s"] = paces.raw.per_s
+        fig[f"fire_{m}_ratio"] = paces.fire.per_s / paces.raw.per_s
+        fig[f"fire_{m}_pooled_ratio"] = paces.pooled.per_s / paces.raw.per_s
+        fig[f"fire_{m}_ms"] = 1000 / paces.fire.per_s
+        fig[f"fire_{m}_pooled_ms"] = 1000 / paces.pooled.per_s
+        fig[f"raw_{m}_ms"] = 1000 / paces.raw.per_s
     fig["fsync_ms_before_fires"], fig["fsync_ms_after_fires"] = out.fire_fsync_ms
     for key, swept in (("sweep", out.swept), ("sweep_raw", out.raw_swept)):
         fig[f"{key}_seconds"] = swept.seconds
@@ -194,6 +197,16 @@ def render(args: argparse.Namespace, info: dict[str, Any], fig: dict[str, float]
                 _verdict(ok["fire_full"]["pass"]) if full else "info",
             )
         )
+        rows.append(
+            Row(
+                "  given the engine (pool per call)",
+                _n(fig[f"fire_{m}_pooled_per_s"]),
+                "",
+                f"{fig[f'fire_{m}_pooled_ratio']:.2f}",
+                "",
+                "info",
+            )
+        )
     rows.append(
         Row(
             f"3 sweep {fig['sweep_clocks']:,.0f} clocks, s",
@@ -213,6 +226,8 @@ def render(args: argparse.Namespace, info: dict[str, Any], fig: dict[str, float]
         "",
         table(rows),
         "ratio: rectiflow's speed as a share of the raw baseline's (1.00 = as fast as raw)",
+        "fire: on one held connection, as the raw side holds its own; 'given the engine': "
+        "a pooled connection per call",
         "",
         f"sweep: {fig['sweep_escalations']:,.0f} escalation rows and "
         f"{fig['sweep_notifications']:,.0f} notifications for {fig['sweep_clocks']:,.0f} clocks "
@@ -225,7 +240,8 @@ def render(args: argparse.Namespace, info: dict[str, Any], fig: dict[str, float]
             f"{fig['catch_up_clocks']:,.0f} clocks overdue at registration"
         )
     latency = [
-        f"{mode} {fig[f'fire_{m}_ms']:.2f} ms (raw {fig[f'raw_{m}_ms']:.2f})"
+        f"{mode} {fig[f'fire_{m}_ms']:.2f} ms (given the engine {fig[f'fire_{m}_pooled_ms']:.2f}, "
+        f"raw {fig[f'raw_{m}_ms']:.2f})"
         for mode in MODES
         if (m := mode.lower())
     ]

@@ -15,7 +15,9 @@ wrapped into SQLAlchemy's exceptions as ``Connection.execute`` would wrap them.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
@@ -23,6 +25,23 @@ from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 
 Processor = Callable[[Any], Any] | None
+
+# The connection whose write transaction ``models.engine.write_transaction`` opened on
+# the driver, and that driver: its statements skip the listener checks of ``driver``,
+# which were made when the transaction began.
+_OPEN: ContextVar[tuple[Connection, sqlite3.Connection] | None] = ContextVar(
+    "rectiflow_driver_transaction", default=None
+)
+
+
+@contextmanager
+def opened_on(conn: Connection, raw: sqlite3.Connection) -> Iterator[None]:
+    """Mark ``raw`` as the driver of ``conn``'s open write transaction, for the block."""
+    token = _OPEN.set((conn, raw))
+    try:
+        yield
+    finally:
+        _OPEN.reset(token)
 
 
 def driver(conn: Connection, *, beginning: bool = False) -> sqlite3.Connection | None:
@@ -32,6 +51,9 @@ def driver(conn: Connection, *, beginning: bool = False) -> sqlite3.Connection |
     it), since outside one Core would begin a transaction first (autobegin) and the
     driver would not.
     """
+    opened = _OPEN.get()
+    if opened is not None and opened[0] is conn:
+        return opened[1] if opened[1].in_transaction else None
     if conn.dialect.name != "sqlite":
         return None
     dispatch = conn.dispatch
@@ -58,18 +80,29 @@ def bind_processors(table: Table, columns: tuple[str, ...], dialect: Any) -> tup
 
 
 @cache
-def result_processors(
-    table: Table, dialect: Any
-) -> tuple[tuple[str, ...], tuple[tuple[str, Callable[[Any], Any]], ...]]:
-    """The table's column names, and the columns whose values need converting with the
-    result processor for ``dialect`` that converts them."""
-    names = tuple(c.name for c in table.columns)
-    procs = []
-    for c in table.columns:
+def row_reader(table: Table, dialect: Any) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    """A function turning a driver row of all ``table``'s columns, in order, into the dict
+    SQLAlchemy would give: each value through its column's result processor for
+    ``dialect``, None left as None.
+
+    Generated once per table as one dict display, since a loop over the columns cost
+    more than the conversions.
+    """
+    procs: dict[str, Callable[[Any], Any]] = {}
+    entries = []
+    for i, c in enumerate(table.columns):
         proc = c.type.dialect_impl(dialect).result_processor(dialect, None)
-        if proc is not None:
-            procs.append((c.name, proc))
-    return names, tuple(procs)
+        if proc is None:
+            entries.append(f"{c.name!r}: r[{i}]")
+        else:
+            procs[f"p{i}"] = proc
+            entries.append(f"{c.name!r}: None if (v{i} := r[{i}]) is None else p{i}(v{i})")
+    body = ",\n        ".join(entries)
+    source = f"def read(r):\n    return {{\n        {body},\n    }}\n"
+    scope: dict[str, Any] = dict(procs)
+    exec(compile(source, f"<row_reader {table.name}>", "exec"), scope)  # noqa: S102
+    read: Callable[[Sequence[Any]], dict[str, Any]] = scope["read"]
+    return read
 
 
 def bound(procs: Sequence[Processor], values: Sequence[Any]) -> list[Any]:
@@ -108,16 +141,9 @@ def rows_where(conn: Connection, table: Table, where: Mapping[str, Any]) -> list
     if raw is None:
         params = {f"w_{k}": v for k, v in where.items()}
         return [dict(r) for r in conn.execute(_select_stmt(table, keys), params).mappings()]
-    names, procs = result_processors(table, conn.dialect)
+    read = row_reader(table, conn.dialect)
     values = bound(bind_processors(table, keys, conn.dialect), list(where.values()))
-    out = []
-    for row in run(conn, raw, _select_sql(table, keys), values).fetchall():
-        typed = dict(zip(names, row, strict=True))
-        for name, proc in procs:
-            if (value := typed[name]) is not None:
-                typed[name] = proc(value)
-        out.append(typed)
-    return out
+    return [read(row) for row in run(conn, raw, _select_sql(table, keys), values).fetchall()]
 
 
 @cache

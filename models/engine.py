@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
-from models.direct import driver, in_driver_transaction, run
+from models.direct import driver, in_driver_transaction, opened_on, run
 
 DEFAULT_URL = "sqlite:///rectiflow.db"
 _WRITE = "rectiflow_write"
@@ -104,7 +104,8 @@ def write_transaction(conn: Connection) -> Iterator[Connection]:
         return
     run(conn, raw, "BEGIN IMMEDIATE", ())
     try:
-        yield conn
+        with opened_on(conn, raw):
+            yield conn
         if conn.in_transaction():
             conn.commit()
         elif raw.in_transaction:
@@ -120,6 +121,28 @@ def write_transaction(conn: Connection) -> Iterator[Connection]:
         elif raw.in_transaction:
             run(conn, raw, "ROLLBACK", ())
         raise
+
+
+@contextmanager
+def connected(db: Engine | Connection) -> Iterator[Connection]:
+    """A connection for a writer that runs its own transactions: a new one from the
+    engine's pool, closed at the end, or the caller's own, left open.
+
+    A caller that writes many items one by one (the sweep's closures, the demo) holds
+    one connection for all of them, as it would a file handle, instead of taking one
+    from the pool for each. The caller's connection must not be in a transaction, since
+    the writer commits its own.
+    """
+    if isinstance(db, Engine):
+        with db.connect() as conn:
+            yield conn
+        return
+    if db.in_transaction() or in_driver_transaction(db) is not None:
+        raise RuntimeError(
+            "this writer commits its own transaction: pass a connection outside any "
+            "transaction, or the engine"
+        )
+    yield db
 
 
 @contextmanager

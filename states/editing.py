@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, delete, insert, update
 
-from models.engine import write_transaction
+from models.engine import connected, write_transaction
 from models.payloads import ItemUpdate, dump
 from models.tables import (
     Accountability,
@@ -82,7 +82,7 @@ def parse_update(data: Any) -> ItemUpdate:
 
 
 def update_item(
-    engine: Engine,
+    db: Engine | Connection,
     ref: str,
     *,
     actor: str,
@@ -92,13 +92,16 @@ def update_item(
     expected_version: int | None = None,
     kind: str | None = None,
 ) -> Fired:
-    """Apply an edit to the item ``ref``; BadInput/Refused/Conflict change nothing."""
+    """Apply an edit to the item ``ref``; BadInput/Refused/Conflict change nothing.
+
+    ``db``: the engine, or a connection outside any transaction (as for ``fire``).
+    """
     payload = parse_update(data)
     role_ = parse_role(role)
     if not (actor or "").strip():
         raise BadInput("未给出操作人", "no actor given")
     fields = set(payload.model_fields_set)
-    with engine.connect() as conn:
+    with connected(db) as conn:
         with conn.begin():
             item = resolve(conn, ref, kind)
         state = State(item["state"])

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from models.bulk import insert_rows
 from models.direct import rows_where, update_where
-from models.engine import write_transaction
+from models.engine import connected, write_transaction
 from models.payloads import dump
 from models.tables import Clock, History, Item, Notification, table
 from states import clocks, outbox
@@ -198,7 +198,7 @@ def check(
 
 
 def fire(
-    engine: Engine,
+    db: Engine | Connection,
     ref: str,
     event: str,
     *,
@@ -211,12 +211,16 @@ def fire(
     kind: str | None = None,
     rules: Rules = DEFAULT_RULES,
 ) -> Fired:
-    """Fire ``event`` on the item ``ref``; returns what happened, or raises and writes nothing."""
+    """Fire ``event`` on the item ``ref``; returns what happened, or raises and writes nothing.
+
+    ``db``: the engine, or a connection outside any transaction that the caller holds
+    for many fires (``models.engine.connected``).
+    """
     payload = parse_payload(event, data)
     role_ = parse_role(role)
     actor = _check_actor(actor)
     key = idempotency_key.strip() if idempotency_key else None
-    with engine.connect() as conn:
+    with connected(db) as conn:
         try:
             # One write transaction from read to write: on SQLite the lock is held throughout,
             # on PostgreSQL the version check in the UPDATE catches a commit in between.

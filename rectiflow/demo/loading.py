@@ -134,23 +134,24 @@ def _replay(
     engine: Engine, drafts: Sequence[Draft], ids: Mapping[tuple[str, str], int], rules: Rules
 ) -> None:
     """Fire every step of every item, as its users would."""
-    for d in drafts:
-        ref = f"#{ids[d.ref, d.kind]}"
-        for s in d.steps:
-            if s.event == "update":
-                update_item(
-                    engine, ref, actor=s.actor, role=s.role, at=s.at, data=s.data, kind=d.kind
-                )
-            else:
-                fire(
-                    engine,
-                    ref,
-                    s.event,
-                    actor=s.actor,
-                    role=s.role,
-                    at=s.at,
-                    data=s.data,
-                    idempotency_key=s.key,
-                    kind=d.kind,
-                    rules=rules,
-                )
+    with engine.connect() as conn:  # one connection for every step, not one each
+        for d in drafts:
+            ref = f"#{ids[d.ref, d.kind]}"
+            for s in d.steps:
+                if s.event == "update":
+                    update_item(
+                        conn, ref, actor=s.actor, role=s.role, at=s.at, data=s.data, kind=d.kind
+                    )
+                else:
+                    fire(
+                        conn,
+                        ref,
+                        s.event,
+                        actor=s.actor,
+                        role=s.role,
+                        at=s.at,
+                        data=s.data,
+                        idempotency_key=s.key,
+                        kind=d.kind,
+                        rules=rules,
+                    )

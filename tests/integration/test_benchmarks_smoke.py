@@ -19,6 +19,8 @@ FIGURES = (
     "fire_full_per_s",
     "raw_full_per_s",
     "fire_full_ratio",
+    "fire_full_pooled_per_s",
+    "fire_full_pooled_ratio",
     "fire_normal_per_s",
     "raw_normal_per_s",
     "fire_normal_ratio",

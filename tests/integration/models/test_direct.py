@@ -8,13 +8,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select, update
+from sqlalchemy import JSON, Boolean, Date, Engine, Integer, event, select, update
 from sqlalchemy.exc import IntegrityError
 
 from models.bulk import insert_rows
-from models.direct import rows_where, update_where
-from models.engine import reading, write_transaction, writing
+from models.direct import driver, rows_where, update_where
+from models.engine import connected, reading, write_transaction, writing
 from models.tables import Clock, History, Item, table
+from models.types import UTCDateTime
 from tests.conftest import AT
 from tests.support import add, case_data
 
@@ -32,6 +33,45 @@ def test_rows_read_directly_equal_the_rows_core_reads(engine: Engine) -> None:
     assert direct["rectification_due"] == date(2024, 9, 30)
     assert direct["pollution_types"] == core["pollution_types"] != []
     assert clocks[0]["due_history"] == [] and clocks[0]["started_at"] == AT
+
+
+def _filled(column: Any, item_id: int) -> Any:
+    """A value for a column left empty, of the column's own type."""
+    if column.name == "duplicate_of_id":
+        return item_id
+    kind = column.type
+    if isinstance(kind, UTCDateTime):
+        return datetime(2024, 9, 5, 1, 2, 3, 456789, tzinfo=UTC)
+    if isinstance(kind, JSON):
+        return ["甲", "乙"]  # the JSON columns hold lists of names
+    if isinstance(kind, Date):
+        return date(2024, 10, 31)
+    if isinstance(kind, Boolean):
+        return True
+    if isinstance(kind, Integer):
+        return 7
+    return f"{column.name} 的值"
+
+
+def test_every_column_read_directly_equals_cores_reading(engine: Engine) -> None:
+    # Each column is typed by its own position in the generated reader: a row with every
+    # column set to a value of its type catches a column read from the wrong place.
+    item_id = add(engine, case_data("D16"), at=AT)
+    with reading(engine) as conn:
+        (before,) = rows_where(conn, ITEM, {"id": item_id})
+    values = {
+        c.name: _filled(c, item_id)
+        for c in ITEM.columns
+        if before[c.name] is None and not (c.foreign_keys and c.name != "duplicate_of_id")
+    }
+    assert {"review_applied_at", "notice_end", "satisfied", "filing_no"} <= set(values)
+    with writing(engine) as conn:
+        conn.execute(update(ITEM).where(ITEM.c.id == item_id).values(values))
+    with reading(engine) as conn:
+        (direct,) = rows_where(conn, ITEM, {"id": item_id})
+        core = dict(conn.execute(select(ITEM).where(ITEM.c.id == item_id)).mappings().one())
+    assert direct == core
+    assert {k: direct[k] for k in values} == values
 
 
 def test_an_update_outside_a_transaction_is_rolled_back_like_cores(engine: Engine) -> None:
@@ -142,3 +182,40 @@ def test_a_transaction_ended_inside_the_block_is_reported(engine: Engine) -> Non
                 update_where(conn, ITEM, {"summary": "提前提交"}, {"id": item_id})
                 conn.connection.driver_connection.execute("COMMIT")  # type: ignore[union-attr]
         assert not conn.in_transaction()
+
+
+def test_the_driver_of_a_write_transaction_serves_only_its_own_connection(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only: elsewhere every statement goes through Core")
+    item_id = add(engine, case_data("D17"), at=AT)
+    with engine.connect() as conn, engine.connect() as other:
+        with write_transaction(conn):
+            assert driver(conn) is conn.connection.driver_connection
+            # Another connection in the same thread is not in a transaction: Core serves it.
+            assert driver(other) is None
+            update_where(conn, ITEM, {"summary": "本连接"}, {"id": item_id})
+        assert driver(conn) is None  # the transaction ended
+        assert rows_where(other, ITEM, {"id": item_id})[0]["summary"] == "本连接"
+        other.rollback()
+
+
+def test_connected_lends_the_callers_connection_and_closes_only_its_own(engine: Engine) -> None:
+    with connected(engine) as own:
+        assert not own.closed
+    assert own.closed
+    with engine.connect() as held:
+        with connected(held) as lent:
+            assert lent is held
+        assert not held.closed
+
+
+def test_connected_refuses_a_connection_inside_a_transaction(engine: Engine) -> None:
+    item_id = add(engine, case_data("D18"), at=AT)
+    with engine.connect() as conn:
+        with write_transaction(conn):
+            update_where(conn, ITEM, {"summary": "未提交"}, {"id": item_id})
+            with pytest.raises(RuntimeError, match="outside any transaction"):
+                with connected(conn):
+                    pass
+            conn_in = conn.in_transaction() or conn.connection.driver_connection.in_transaction  # type: ignore[union-attr]
+            assert conn_in

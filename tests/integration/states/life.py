@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlmodel import SQLModel
 
 from models.tables import Clock, History, Item, table
@@ -86,10 +86,12 @@ STEP_FOR_STATE = {
 }
 
 
-def run(engine: Engine, step: str, role: str, at: datetime, data: Any, ref: str = REF) -> Fired:
+def run(
+    db: Engine | Connection, step: str, role: str, at: datetime, data: Any, ref: str = REF
+) -> Fired:
     if step == "update":
-        return update_item(engine, ref, actor="经办人李明", role=role, at=at, data=data)
-    return fire(engine, ref, step, actor=f"{role}-user", role=role, at=at, data=data)
+        return update_item(db, ref, actor="经办人李明", role=role, at=at, data=data)
+    return fire(db, ref, step, actor=f"{role}-user", role=role, at=at, data=data)
 
 
 def new_case(
