@@ -15,9 +15,8 @@ wrapped into SQLAlchemy's exceptions as ``Connection.execute`` would wrap them.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar, Token
 from functools import cache
 from typing import Any
 
@@ -34,14 +33,14 @@ _OPEN: ContextVar[tuple[Connection, sqlite3.Connection] | None] = ContextVar(
 )
 
 
-@contextmanager
-def opened_on(conn: Connection, raw: sqlite3.Connection) -> Iterator[None]:
-    """Mark ``raw`` as the driver of ``conn``'s open write transaction, for the block."""
-    token = _OPEN.set((conn, raw))
-    try:
-        yield
-    finally:
-        _OPEN.reset(token)
+def enter_driver_transaction(conn: Connection, raw: sqlite3.Connection) -> Token[Any]:
+    """Mark ``raw`` as the driver of ``conn``'s open write transaction, until ``leave``."""
+    return _OPEN.set((conn, raw))
+
+
+def leave_driver_transaction(token: Token[Any]) -> None:
+    """End the mark ``enter_driver_transaction`` made."""
+    _OPEN.reset(token)
 
 
 def driver(conn: Connection, *, beginning: bool = False) -> sqlite3.Connection | None:

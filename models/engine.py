@@ -14,7 +14,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
-from models.direct import driver, in_driver_transaction, opened_on, run
+from models.direct import (
+    driver,
+    enter_driver_transaction,
+    in_driver_transaction,
+    leave_driver_transaction,
+    run,
+)
 
 DEFAULT_URL = "sqlite:///rectiflow.db"
 _WRITE = "rectiflow_write"
@@ -103,9 +109,12 @@ def write_transaction(conn: Connection) -> Iterator[Connection]:
             yield conn
         return
     run(conn, raw, "BEGIN IMMEDIATE", ())
+    token = enter_driver_transaction(conn, raw)
     try:
-        with opened_on(conn, raw):
+        try:
             yield conn
+        finally:
+            leave_driver_transaction(token)
         if conn.in_transaction():
             conn.commit()
         elif raw.in_transaction:
@@ -123,8 +132,7 @@ def write_transaction(conn: Connection) -> Iterator[Connection]:
         raise
 
 
-@contextmanager
-def connected(db: Engine | Connection) -> Iterator[Connection]:
+class connected:  # noqa: N801 - used as a function: ``with connected(db) as conn``
     """A connection for a writer that runs its own transactions: a new one from the
     engine's pool, closed at the end, or the caller's own, left open.
 
@@ -133,16 +141,28 @@ def connected(db: Engine | Connection) -> Iterator[Connection]:
     from the pool for each. The caller's connection must not be in a transaction, since
     the writer commits its own.
     """
-    if isinstance(db, Engine):
-        with db.connect() as conn:
-            yield conn
-        return
-    if db.in_transaction() or in_driver_transaction(db) is not None:
-        raise RuntimeError(
-            "this writer commits its own transaction: pass a connection outside any "
-            "transaction, or the engine"
-        )
-    yield db
+
+    __slots__ = ("_db", "_own")
+
+    def __init__(self, db: Engine | Connection) -> None:
+        self._db = db
+        self._own: Connection | None = None
+
+    def __enter__(self) -> Connection:
+        db = self._db
+        if isinstance(db, Engine):
+            self._own = db.connect()
+            return self._own
+        if db.in_transaction() or in_driver_transaction(db) is not None:
+            raise RuntimeError(
+                "this writer commits its own transaction: pass a connection outside any "
+                "transaction, or the engine"
+            )
+        return db
+
+    def __exit__(self, *exc: object) -> None:
+        if self._own is not None:
+            self._own.close()
 
 
 @contextmanager
