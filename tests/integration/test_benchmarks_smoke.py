@@ -16,6 +16,7 @@ FIGURES = (
     "load_with_validation_items_per_s",
     "load_raw_items_per_s",
     "load_raw_no_fts_items_per_s",
+    "load_raw_written_items_per_s",
     "fire_full_per_s",
     "raw_full_per_s",
     "fire_full_ratio",
