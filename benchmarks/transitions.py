@@ -49,7 +49,7 @@ class Targets:
     def pick(cls, plan: cases.Plan, fires: int, modes: tuple[str, ...]) -> Targets:
         """Items not due for the sweep, spread at random over the table."""
         candidates = [i for i in range(plan.items) if plan.group(i) == "future"]
-        warm = min(WARM_UP, max(1, fires // 10))
+        warm = min(WARM_UP, max(2, fires // 10))
         need = len(modes) * (3 * fires + warm)
         if need > len(candidates):
             raise ValueError(f"{need} items needed for the transitions, {len(candidates)} free")
@@ -141,10 +141,12 @@ def measure(path: Path, mode: str, targets: Targets, block: int = 100) -> Paces:
     fires, pooled, raws = targets.fire[mode], targets.pooled[mode], targets.raw[mode]
     engine = make_engine(f"sqlite:///{path}", synchronous=mode)
     conn = connect(path, mode)
-    held = engine.connect()
+    held: Connection | None = None
     try:
-        for i in targets.warm[mode]:
-            _fire(held, i)
+        held = engine.connect()
+        # Warm both fire sides: the engine's first call opens the pool's second connection.
+        for n, i in enumerate(targets.warm[mode]):
+            _fire(held if n % 2 else engine, i)
         ops = _raw_ops(conn, raws)
         checkpoint(path)
         total = len(fires) + len(pooled) + len(ops)
@@ -173,7 +175,8 @@ def measure(path: Path, mode: str, targets: Targets, block: int = 100) -> Paces:
             f"raw {paces.raw.per_s:,.0f}/s"
         )
     finally:
-        held.close()
+        if held is not None:
+            held.close()
         conn.close()
         engine.dispose()
     return paces

@@ -8,8 +8,10 @@ then runs it on the connection's DBAPI cursor inside the same open transaction.
 
 Everything else goes the ordinary way: PostgreSQL, and any connection with cursor
 events listening (``echo``, instrumentation, tests that interleave writers), uses
-cached Core statements, so that nothing is hidden from a listener. Driver errors are
-wrapped into SQLAlchemy's exceptions as ``Connection.execute`` would wrap them.
+cached Core statements, so that nothing is hidden from a listener. Listeners are looked
+for when a write transaction begins: one added, or ``echo`` switched on, while it is
+open sees the statements of the next transaction. Driver errors are wrapped into
+SQLAlchemy's exceptions as ``Connection.execute`` would wrap them.
 """
 
 from __future__ import annotations
@@ -28,17 +30,16 @@ Processor = Callable[[Any], Any] | None
 # The connection whose write transaction ``models.engine.write_transaction`` opened on
 # the driver, and that driver: its statements skip the listener checks of ``driver``,
 # which were made when the transaction began.
-_OPEN: ContextVar[tuple[Connection, sqlite3.Connection] | None] = ContextVar(
-    "rectiflow_driver_transaction", default=None
-)
+_Opened = tuple[Connection, sqlite3.Connection] | None
+_OPEN: ContextVar[_Opened] = ContextVar("rectiflow_driver_transaction", default=None)
 
 
-def enter_driver_transaction(conn: Connection, raw: sqlite3.Connection) -> Token[Any]:
+def enter_driver_transaction(conn: Connection, raw: sqlite3.Connection) -> Token[_Opened]:
     """Mark ``raw`` as the driver of ``conn``'s open write transaction, until ``leave``."""
     return _OPEN.set((conn, raw))
 
 
-def leave_driver_transaction(token: Token[Any]) -> None:
+def leave_driver_transaction(token: Token[_Opened]) -> None:
     """End the mark ``enter_driver_transaction`` made."""
     _OPEN.reset(token)
 
@@ -48,7 +49,8 @@ def driver(conn: Connection, *, beginning: bool = False) -> sqlite3.Connection |
 
     Only inside a transaction open on the driver (``beginning``: the statement that opens
     it), since outside one Core would begin a transaction first (autobegin) and the
-    driver would not.
+    driver would not. Inside the write transaction ``write_transaction`` opened on the
+    driver, the answer made at its BEGIN stands until it ends.
     """
     opened = _OPEN.get()
     if opened is not None and opened[0] is conn:

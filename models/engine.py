@@ -105,8 +105,15 @@ def write_transaction(conn: Connection) -> Iterator[Connection]:
     """
     raw = driver(conn, beginning=True)
     if raw is None or raw.in_transaction:
-        with conn.execution_options(**{_WRITE: True}).begin():
-            yield conn
+        # execution_options changes the connection itself, which may be the caller's:
+        # put the option back, so that its later reads do not take the write lock.
+        was = conn.get_execution_options().get(_WRITE, False)
+        conn.execution_options(**{_WRITE: True})
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            conn.execution_options(**{_WRITE: was})
         return
     run(conn, raw, "BEGIN IMMEDIATE", ())
     token = enter_driver_transaction(conn, raw)

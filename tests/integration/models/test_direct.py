@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import JSON, Boolean, Date, Engine, Integer, event, select, update
 from sqlalchemy.exc import IntegrityError
 
+from models import direct
 from models.bulk import insert_rows
 from models.direct import driver, rows_where, update_where
 from models.engine import connected, reading, write_transaction, writing
@@ -151,6 +152,7 @@ def test_an_error_in_a_write_transaction_undoes_every_statement(engine: Engine, 
                 conn.execute(update(ITEM).where(ITEM.c.id == item_id).values(address="撤销"))
             raise RuntimeError("boom")
         assert not conn.in_transaction()
+        assert direct._OPEN.get() is None  # the driver's mark ended with the block
         # The connection is usable again: no transaction was left open on it.
         with write_transaction(conn):
             update_where(conn, ITEM, {"category": "一般"}, {"id": item_id})
@@ -219,3 +221,27 @@ def test_connected_refuses_a_connection_inside_a_transaction(engine: Engine) -> 
                     pass
             conn_in = conn.in_transaction() or conn.connection.driver_connection.in_transaction  # type: ignore[union-attr]
             assert conn_in
+
+
+def test_a_held_connection_is_left_as_it_was_by_a_write_through_core(engine: Engine) -> None:
+    # With a cursor listener, writes go through Core with the write option set on the
+    # connection itself; the caller's later transactions must not inherit it.
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only: the write option chooses BEGIN IMMEDIATE")
+    item_id = add(engine, case_data("D19"), at=AT)
+    begins: list[str] = []
+
+    def listen(_conn: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        with engine.connect() as conn:
+            with write_transaction(conn):
+                update_where(conn, ITEM, {"summary": "经 Core 写"}, {"id": item_id})
+            with conn.begin():
+                rows_where(conn, ITEM, {"id": item_id})
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert begins == ["BEGIN IMMEDIATE", "BEGIN"]
