@@ -441,3 +441,21 @@ def test_a_sweep_for_an_earlier_time_leaves_items_recorded_after_it(engine: Engi
     assert [e["level"] for e in later.escalations] == list(LADDER)
     assert later.closed == ["D2100002"]
     assert verify(engine).ok
+
+
+def test_a_skipped_closure_leaves_the_sweeps_connection_fit_to_close_the_next(
+    engine: Engine,
+) -> None:
+    """The sweep closes items one by one on one connection: a closure refused and rolled
+    back does not stop the next item from closing."""
+    add(engine, case_data("D2100001"), at=AT)
+    add(engine, case_data("D2100002"), at=AT)
+    to_published(engine, "D2100001", sh(2024, 9, 23))
+    to_published(engine, "D2100002", sh(2024, 9, 23))
+    record = {"archive": [{"kind": "site_record", "title": "公示照片", "has_photos": True}]}
+    update_item(engine, "D2100001", actor="李四", role="operator", at=sh(2024, 10, 20), data=record)
+    result = sweep(engine, end_of_day(date(2024, 10, 8)))
+    assert [s["ref"] for s in result.skipped] == ["D2100001"]
+    assert result.closed == ["D2100002"]
+    assert state_of(engine, "D2100001") == "published"
+    assert state_of(engine, "D2100002") == "closed"
