@@ -67,7 +67,26 @@ def sweep(
             break
     with engine.connect() as conn:  # one connection for every closure, not one each
         for item_id, ref, clock_id in _notices_over(engine, now):
-            _close(conn, item_id, ref, clock_id, now, rules, result)
+            try:
+                closing = fire(
+                    conn,
+                    f"#{item_id}",
+                    "close",
+                    actor=SYSTEM_ACTOR,
+                    role="system",
+                    at=now,
+                    data={"note": "公示期满无异议，自动销号"},
+                    # Keyed by the notice clock: a republished item has a new one and closes
+                    # again.
+                    idempotency_key=f"auto-close:{clock_id}",
+                    rules=rules,
+                )
+                if not closing.replayed:  # a sweep beside this one closed it: not ours
+                    result.closed.append(ref)
+            except (Refused, Conflict, OutOfOrder) as err:
+                # An objection or an operator got there first, or the item was recorded
+                # after ``now``; the next sweep looks again.
+                result.skipped.append({"ref": ref, "reason": err.en})
     with writing(engine) as conn:
         conn.execute(
             update(SWEEP_RUN)
@@ -239,37 +258,6 @@ def _write_batch(
     if moved.rowcount != len(changed):
         # Rows were read under the write lock (or FOR UPDATE), so this means a bug.
         raise RuntimeError("item versions moved under the sweep's lock; batch rolled back")
-
-
-def _close(
-    conn: Connection,
-    item_id: int,
-    ref: str,
-    clock_id: int,
-    now: datetime,
-    rules: Rules,
-    result: SweepResult,
-) -> None:
-    """Close one item whose notice period is over, or note why it was skipped."""
-    try:
-        closing = fire(
-            conn,
-            f"#{item_id}",
-            "close",
-            actor=SYSTEM_ACTOR,
-            role="system",
-            at=now,
-            data={"note": "公示期满无异议，自动销号"},
-            # Keyed by the notice clock: a republished item has a new one and closes again.
-            idempotency_key=f"auto-close:{clock_id}",
-            rules=rules,
-        )
-        if not closing.replayed:  # a sweep beside this one closed it: not ours to report
-            result.closed.append(ref)
-    except (Refused, Conflict, OutOfOrder) as err:
-        # An objection or an operator got there first, or the item was recorded after
-        # ``now``; the next sweep looks again.
-        result.skipped.append({"ref": ref, "reason": err.en})
 
 
 def _notices_over(engine: Engine, now: datetime) -> Iterator[tuple[int, str, int]]:
