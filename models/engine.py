@@ -104,7 +104,13 @@ def write_transaction(conn: Connection) -> Iterator[Connection]:
     does is reported as an error at its end.
     """
     raw = driver(conn, beginning=True)
-    if raw is None or raw.in_transaction:
+    if raw is not None and raw.in_transaction:
+        # Joining it would commit the caller's writes with these, half-way through theirs.
+        raise RuntimeError(
+            "write_transaction: a transaction is already open on this connection; "
+            "it must begin outside any transaction, since it commits its own"
+        )
+    if raw is None:
         # execution_options changes the connection itself, which may be the caller's:
         # put the option back, so that its later reads do not take the write lock.
         was = conn.get_execution_options().get(_WRITE, False)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import direct
 from models.bulk import insert_rows
-from models.direct import driver, rows_where, update_where
+from models.direct import driver, in_driver_transaction, rows_where, update_where
 from models.engine import connected, reading, write_transaction, writing
 from models.tables import Clock, History, Item, table
 from models.types import UTCDateTime
@@ -219,8 +219,26 @@ def test_connected_refuses_a_connection_inside_a_transaction(engine: Engine) -> 
             with pytest.raises(RuntimeError, match="outside any transaction"):
                 with connected(conn):
                     pass
-            conn_in = conn.in_transaction() or conn.connection.driver_connection.in_transaction  # type: ignore[union-attr]
-            assert conn_in
+            # The refusal left the transaction open, and its write commits with it.
+            assert conn.in_transaction() or in_driver_transaction(conn) is not None
+    with reading(engine) as conn:
+        assert rows_where(conn, ITEM, {"id": item_id})[0]["summary"] == "未提交"
+
+
+def test_a_write_transaction_inside_another_is_refused_and_both_undone(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only: elsewhere SQLAlchemy refuses a second begin itself")
+    item_id = add(engine, case_data("D20"), at=AT)
+    with engine.connect() as conn:
+        with pytest.raises(RuntimeError, match="already open on this connection"):
+            with write_transaction(conn):
+                update_where(conn, ITEM, {"summary": "外层"}, {"id": item_id})
+                with write_transaction(conn):
+                    update_where(conn, ITEM, {"address": "内层"}, {"id": item_id})
+        assert not conn.in_transaction() and in_driver_transaction(conn) is None
+    with reading(engine) as conn:
+        (row,) = rows_where(conn, ITEM, {"id": item_id})
+    assert row["summary"] != "外层" and row["address"] != "内层"
 
 
 def test_a_held_connection_is_left_as_it_was_by_a_write_through_core(engine: Engine) -> None:
